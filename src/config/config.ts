@@ -1,0 +1,368 @@
+// zoo.cfg: Java-properties syntax (key=value, key: value or key value; '#' and
+// '!' comments; trailing '\' continues a line), keys with Apache ZooKeeper's
+// meanings and defaults, plus zoonode's own (workers). Keys Apache reads as
+// `zookeeper.<key>` system properties are plain keys here, written as Apache's
+// zoo.cfg accepts them (extendedTypesEnabled=true, znode.container.checkIntervalMs=...).
+//
+// Every error names the file, the line and the key. An unknown key is a
+// warning that names it.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { juteMaxBufferDefault, juteMaxBufferMax, workersMax } from './limits.js';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly source: string, readonly line: number, readonly key: string, message: string) {
+    super(`${source}${line > 0 ? `:${line}` : ''}: ${key}: ${message}`);
+  }
+}
+
+export interface ConfigLine {
+  source: string;
+  line: number;
+  key: string;
+  value: string;
+}
+
+export interface Config {
+  /** Where each effective value came from, for the start-up log. */
+  origin: Map<string, string>;
+  warnings: string[];
+  configFile: string | null;
+
+  tickTime: number;
+  clientPort: number;
+  clientPortAddress: string;
+  dataDir: string;
+  dataLogDir: string;
+  minSessionTimeout: number;
+  maxSessionTimeout: number;
+  initLimit: number;
+  syncLimit: number;
+  maxClientCnxns: number;
+  snapCount: number;
+  preAllocSize: number;
+  forceSync: boolean;
+  autopurgeSnapRetainCount: number;
+  autopurgePurgeInterval: number;
+  fourLetterWordWhitelist: string;
+  adminEnableServer: boolean;
+  adminServerAddress: string;
+  adminServerPort: number;
+  adminCommandURL: string;
+  metricsProviderClassName: string;
+  metricsProviderHttpHost: string;
+  metricsProviderHttpPort: number;
+  juteMaxBuffer: number;
+  extendedTypesEnabled: boolean;
+  containerCheckIntervalMs: number;
+  containerMaxPerMinute: number;
+  skipACL: boolean;
+  reconfigEnabled: boolean;
+  superDigest: string | null;
+  globalOutstandingLimit: number;
+  standaloneEnabled: boolean;
+  fsyncWarningThresholdMs: number;
+  /** zoonode: I/O worker threads; 0 = inline (one thread does everything). */
+  workers: number;
+  /** The configured value of workers before 'auto' was resolved. */
+  workersSetting: string;
+  /** Values of recognised keys that zoonode accepts but does not act on yet, and any other raw key. */
+  raw: Map<string, string>;
+}
+
+type Kind = 'int' | 'bool' | 'string' | 'path' | 'port';
+
+interface KeySpec {
+  kind: Kind;
+  field?: keyof Config;
+  min?: number;
+  max?: number;
+  /** Accepted for compatibility but not acted upon yet (logged once at start-up). */
+  notYet?: boolean;
+}
+
+const keys: Record<string, KeySpec> = {
+  tickTime: { kind: 'int', field: 'tickTime', min: 1 },
+  clientPort: { kind: 'port', field: 'clientPort' },
+  clientPortAddress: { kind: 'string', field: 'clientPortAddress' },
+  dataDir: { kind: 'path', field: 'dataDir' },
+  dataLogDir: { kind: 'path', field: 'dataLogDir' },
+  minSessionTimeout: { kind: 'int', field: 'minSessionTimeout', min: -1 },
+  maxSessionTimeout: { kind: 'int', field: 'maxSessionTimeout', min: -1 },
+  initLimit: { kind: 'int', field: 'initLimit', min: 1 },
+  syncLimit: { kind: 'int', field: 'syncLimit', min: 1 },
+  maxClientCnxns: { kind: 'int', field: 'maxClientCnxns', min: 0 },
+  snapCount: { kind: 'int', field: 'snapCount', min: 2 },
+  preAllocSize: { kind: 'int', field: 'preAllocSize', min: 1 },
+  forceSync: { kind: 'bool', field: 'forceSync' },
+  'autopurge.snapRetainCount': { kind: 'int', field: 'autopurgeSnapRetainCount', min: 3 },
+  'autopurge.purgeInterval': { kind: 'int', field: 'autopurgePurgeInterval', min: 0 },
+  '4lw.commands.whitelist': { kind: 'string', field: 'fourLetterWordWhitelist' },
+  'admin.enableServer': { kind: 'bool', field: 'adminEnableServer' },
+  'admin.serverAddress': { kind: 'string', field: 'adminServerAddress' },
+  'admin.serverPort': { kind: 'port', field: 'adminServerPort' },
+  'admin.commandURL': { kind: 'string', field: 'adminCommandURL' },
+  'metricsProvider.className': { kind: 'string', field: 'metricsProviderClassName' },
+  'metricsProvider.httpHost': { kind: 'string', field: 'metricsProviderHttpHost' },
+  'metricsProvider.httpPort': { kind: 'port', field: 'metricsProviderHttpPort' },
+  'jute.maxbuffer': { kind: 'int', field: 'juteMaxBuffer', min: 1024, max: juteMaxBufferMax },
+  extendedTypesEnabled: { kind: 'bool', field: 'extendedTypesEnabled' },
+  'znode.container.checkIntervalMs': { kind: 'int', field: 'containerCheckIntervalMs', min: 1 },
+  'znode.container.maxPerMinute': { kind: 'int', field: 'containerMaxPerMinute', min: 1 },
+  skipACL: { kind: 'bool', field: 'skipACL' },
+  reconfigEnabled: { kind: 'bool', field: 'reconfigEnabled' },
+  'DigestAuthenticationProvider.superDigest': { kind: 'string', field: 'superDigest' },
+  globalOutstandingLimit: { kind: 'int', field: 'globalOutstandingLimit', min: 1 },
+  standaloneEnabled: { kind: 'bool', field: 'standaloneEnabled' },
+  'fsync.warningthresholdms': { kind: 'int', field: 'fsyncWarningThresholdMs', min: 0 },
+  workers: { kind: 'string', field: 'workersSetting' },
+  // Accepted as Apache accepts them; acted on by later features.
+  secureClientPort: { kind: 'port', notYet: true },
+  'client.portUnification': { kind: 'bool', notYet: true },
+  serverCnxnFactory: { kind: 'string', notYet: true },
+  'admin.idleTimeout': { kind: 'int', notYet: true },
+  'metricsProvider.exportJvmInfo': { kind: 'bool', notYet: true },
+  localSessionsEnabled: { kind: 'bool', notYet: true },
+  localSessionsUpgradingEnabled: { kind: 'bool', notYet: true },
+  electionAlg: { kind: 'int', notYet: true },
+  electionPortBindRetry: { kind: 'int', notYet: true },
+  quorumListenOnAllIPs: { kind: 'bool', notYet: true },
+  'snapshot.trust.empty': { kind: 'bool', notYet: true },
+  'snapshot.compression.method': { kind: 'string', notYet: true },
+  'zookeeper.snapshot.compression.method': { kind: 'string', notYet: true },
+  maxBatchSize: { kind: 'int', notYet: true },
+  flushDelay: { kind: 'int', notYet: true },
+  maxWriteQueuePollTime: { kind: 'int', notYet: true },
+  connection_throttle_tokens: { kind: 'int', notYet: true },
+  connection_throttle_fill_time: { kind: 'int', notYet: true },
+  connection_throttle_fill_count: { kind: 'int', notYet: true },
+  'request_throttle_max_requests': { kind: 'int', notYet: true },
+  'request_throttle_stall_time': { kind: 'int', notYet: true },
+  'request_throttle_drop_stale': { kind: 'bool', notYet: true },
+  'audit.enable': { kind: 'bool', notYet: true },
+  'enforce.auth.enabled': { kind: 'bool', notYet: true },
+  'enforce.auth.schemes': { kind: 'string', notYet: true },
+  sessionRequireClientSASLAuth: { kind: 'bool', notYet: true },
+  'java.security.auth.login.config': { kind: 'string', notYet: true },
+  'digest.enabled': { kind: 'bool', notYet: true },
+  'closeSessionTxn.enabled': { kind: 'bool', notYet: true },
+  'watchManagerName': { kind: 'string', notYet: true },
+  'preAllocSize.kb': { kind: 'int', notYet: true },
+  'ssl.keyStore.location': { kind: 'string', notYet: true },
+  'ssl.keyStore.password': { kind: 'string', notYet: true },
+  'ssl.keyStore.type': { kind: 'string', notYet: true },
+  'ssl.trustStore.location': { kind: 'string', notYet: true },
+  'ssl.trustStore.password': { kind: 'string', notYet: true },
+  'ssl.trustStore.type': { kind: 'string', notYet: true },
+  'ssl.clientAuth': { kind: 'string', notYet: true },
+  'ssl.protocol': { kind: 'string', notYet: true },
+  'ssl.enabledProtocols': { kind: 'string', notYet: true },
+  'ssl.ciphersuites': { kind: 'string', notYet: true },
+  'authProvider.1': { kind: 'string', notYet: true },
+  'authProvider.2': { kind: 'string', notYet: true },
+  'authProvider.3': { kind: 'string', notYet: true },
+};
+
+/** Ensemble lines (server.N, group.N, weight.N) belong to replication; accepted and kept raw. */
+const ensembleKey = /^(server|group|weight)\.\d+$/;
+
+function defaults(): Config {
+  return {
+    origin: new Map(),
+    warnings: [],
+    configFile: null,
+    tickTime: 2000,
+    clientPort: 2181,
+    clientPortAddress: '0.0.0.0',
+    dataDir: '',
+    dataLogDir: '',
+    minSessionTimeout: -1,
+    maxSessionTimeout: -1,
+    initLimit: 10,
+    syncLimit: 5,
+    maxClientCnxns: 60,
+    snapCount: 100000,
+    preAllocSize: 65536,
+    forceSync: true,
+    autopurgeSnapRetainCount: 3,
+    autopurgePurgeInterval: 0,
+    fourLetterWordWhitelist: 'srvr stat mntr conf isro envi dirs wchs ruok',
+    adminEnableServer: true,
+    adminServerAddress: '0.0.0.0',
+    adminServerPort: 8080,
+    adminCommandURL: '/commands',
+    metricsProviderClassName: '',
+    metricsProviderHttpHost: '0.0.0.0',
+    metricsProviderHttpPort: 7000,
+    juteMaxBuffer: juteMaxBufferDefault,
+    extendedTypesEnabled: false,
+    containerCheckIntervalMs: 60000,
+    containerMaxPerMinute: 10000,
+    skipACL: false,
+    reconfigEnabled: false,
+    superDigest: null,
+    globalOutstandingLimit: 1000,
+    standaloneEnabled: true,
+    fsyncWarningThresholdMs: 1000,
+    workers: 0,
+    workersSetting: 'auto',
+    raw: new Map(),
+  };
+}
+
+/** Splits Java-properties text into key/value lines, keeping line numbers. */
+export function parseProperties(text: string, source: string): ConfigLine[] {
+  const out: ConfigLine[] = [];
+  const lines = text.split(/\r\n|\n|\r/);
+  for (let i = 0; i < lines.length; i++) {
+    const lineNo = i + 1;
+    let logical = lines[i]!.replace(/^[ \t\f]+/, '');
+    if (logical === '' || logical.startsWith('#') || logical.startsWith('!')) continue;
+    while (/(^|[^\\])(\\\\)*\\$/.test(logical) && i + 1 < lines.length) {
+      logical = logical.slice(0, -1) + lines[++i]!.replace(/^[ \t\f]+/, '');
+    }
+    const m = /^((?:\\.|[^=:\s\\])+)\s*[=:]?\s*(.*)$/.exec(logical);
+    if (!m) throw new ConfigError(source, lineNo, logical, 'cannot parse this line as key=value');
+    const key = m[1]!.replace(/\\(.)/g, '$1');
+    const value = m[2]!.replace(/\s+$/, '');
+    out.push({ source, line: lineNo, key, value });
+  }
+  return out;
+}
+
+function parseBool(l: ConfigLine): boolean {
+  const v = l.value.trim().toLowerCase();
+  if (v === 'true' || v === 'yes') return true;
+  if (v === 'false' || v === 'no') return false;
+  throw new ConfigError(l.source, l.line, l.key, `expected true/false or yes/no, got '${l.value}'`);
+}
+
+function parseInt32(l: ConfigLine, spec: KeySpec): number {
+  const v = l.value.trim();
+  if (!/^-?\d+$/.test(v)) throw new ConfigError(l.source, l.line, l.key, `expected an integer, got '${l.value}'`);
+  const n = Number(v);
+  if (spec.min !== undefined && n < spec.min) {
+    throw new ConfigError(l.source, l.line, l.key, `${n} is below the minimum ${spec.min}`);
+  }
+  const max = spec.max ?? 2147483647;
+  if (n > max) throw new ConfigError(l.source, l.line, l.key, `${n} is above the maximum ${max}`);
+  return n;
+}
+
+/**
+ * Build a configuration from zoo.cfg lines followed by overrides (later lines
+ * win), then validate the whole. `baseDir` resolves relative paths (Apache
+ * resolves them against the working directory; so does zoonode).
+ */
+export function buildConfig(lines: readonly ConfigLine[], configFile: string | null, cpuCount = os.availableParallelism()): Config {
+  const cfg = defaults();
+  cfg.configFile = configFile;
+  const lastLine = new Map<string, ConfigLine>();
+  for (const l of lines) {
+    lastLine.set(l.key, l);
+    const spec = keys[l.key];
+    if (spec === undefined) {
+      cfg.raw.set(l.key, l.value);
+      if (!ensembleKey.test(l.key)) {
+        const hint = l.key.startsWith('zookeeper.') && keys[l.key.slice('zookeeper.'.length)] !== undefined
+          ? ` (Apache's zoo.cfg spells it '${l.key.slice('zookeeper.'.length)}')` : '';
+        cfg.warnings.push(`${l.source}:${l.line}: unknown key '${l.key}' ignored${hint}`);
+      }
+      continue;
+    }
+    let value: string | number | boolean;
+    switch (spec.kind) {
+      case 'int': value = parseInt32(l, spec); break;
+      case 'port': value = parseInt32(l, { ...spec, min: 0, max: 65535 }); break;
+      case 'bool': value = parseBool(l); break;
+      case 'string': value = l.value.trim(); break;
+      case 'path': {
+        const v = l.value.trim();
+        if (v === '') throw new ConfigError(l.source, l.line, l.key, 'must not be empty');
+        value = path.resolve(v);
+        break;
+      }
+    }
+    if (spec.field !== undefined) {
+      (cfg as unknown as Record<string, unknown>)[spec.field] = value;
+      cfg.origin.set(l.key, `${l.source}:${l.line}`);
+    } else {
+      cfg.raw.set(l.key, l.value);
+      if (spec.notYet) cfg.warnings.push(`${l.source}:${l.line}: key '${l.key}' is accepted but has no effect in this version`);
+    }
+  }
+
+  const at = (key: string): [string, number] => {
+    const l = lastLine.get(key);
+    return l ? [l.source, l.line] : [configFile ?? '<defaults>', 0];
+  };
+
+  if (cfg.dataDir === '') {
+    const [s, n] = at('dataDir');
+    throw new ConfigError(s, n, 'dataDir', 'is required (where snapshots and, by default, txn logs live)');
+  }
+  if (cfg.dataLogDir === '') cfg.dataLogDir = cfg.dataDir;
+  if (cfg.minSessionTimeout === -1) cfg.minSessionTimeout = cfg.tickTime * 2;
+  if (cfg.maxSessionTimeout === -1) cfg.maxSessionTimeout = cfg.tickTime * 20;
+  if (cfg.minSessionTimeout > cfg.maxSessionTimeout) {
+    const [s, n] = at('minSessionTimeout');
+    throw new ConfigError(s, n, 'minSessionTimeout',
+      `${cfg.minSessionTimeout} must not exceed maxSessionTimeout ${cfg.maxSessionTimeout}`);
+  }
+  const w = cfg.workersSetting.trim().toLowerCase();
+  if (w === 'auto') {
+    cfg.workers = autoWorkers(cpuCount);
+  } else if (/^\d+$/.test(w) && Number(w) <= workersMax) {
+    cfg.workers = Number(w);
+  } else {
+    const [s, n] = at('workers');
+    throw new ConfigError(s, n, 'workers', `expected 'auto' or an integer 0..${workersMax}, got '${cfg.workersSetting}'`);
+  }
+  return cfg;
+}
+
+/**
+ * What workers=auto picks. On 2 cores the sequencer and one I/O worker each
+ * get a core; the load generator or the rest of the host takes what is left.
+ * Beyond that, one worker per two further cores. (Revisited with measured
+ * curves by the benchmark issue.)
+ */
+export function autoWorkers(cpuCount: number): number {
+  if (cpuCount <= 1) return 0;
+  if (cpuCount <= 3) return 1;
+  return Math.min(workersMax, Math.max(1, Math.floor((cpuCount - 1) / 2)));
+}
+
+export function loadConfigFile(file: string): ConfigLine[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, 0, '-', `cannot read configuration file: ${(e as Error).message}`);
+  }
+  return parseProperties(text, file);
+}
+
+/** The effective configuration as key=value lines, for the start-up log. */
+export function describeConfig(cfg: Config): string[] {
+  return [
+    `clientPortAddress=${cfg.clientPortAddress}`,
+    `clientPort=${cfg.clientPort}`,
+    `dataDir=${cfg.dataDir}`,
+    `dataLogDir=${cfg.dataLogDir}`,
+    `tickTime=${cfg.tickTime}`,
+    `minSessionTimeout=${cfg.minSessionTimeout}`,
+    `maxSessionTimeout=${cfg.maxSessionTimeout}`,
+    `maxClientCnxns=${cfg.maxClientCnxns}`,
+    `forceSync=${cfg.forceSync ? 'yes' : 'no'}`,
+    `jute.maxbuffer=${cfg.juteMaxBuffer}`,
+    `extendedTypesEnabled=${cfg.extendedTypesEnabled}`,
+    `znode.container.checkIntervalMs=${cfg.containerCheckIntervalMs}`,
+    `skipACL=${cfg.skipACL ? 'yes' : 'no'}`,
+    `reconfigEnabled=${cfg.reconfigEnabled}`,
+    `workers=${cfg.workers}${cfg.workersSetting.trim().toLowerCase() === 'auto' ? ' (auto)' : ''}`,
+  ];
+}

@@ -1,0 +1,336 @@
+// One client connection on an I/O worker, for its whole life:
+//
+//   AWAIT_CONNECT ──ConnectRequest──▶ CONNECTING ──REP_CONNECTED──▶ OPEN
+//        │ (a four-letter word instead: answer, close)   │ REP_REFUSED
+//        └───────────────────────────────────────────────┴──▶ CLOSING ──▶ closed
+//
+// The connection frames the byte stream, decodes the handshake and the
+// RequestHeader, answers pings itself (and tells the sequencer the session
+// is alive), and forwards every other frame whole to the sequencer. Replies
+// come back as frame bodies; the connection prefixes their length and writes
+// them out once per drain of the reply ring.
+//
+// Backpressure: when the request ring is full the decoder stops and the
+// socket pauses until the worker retries; when too much output is queued
+// the socket pauses too, and past a hard limit the connection is closed.
+
+import type net from 'node:net';
+import { Logger } from '../util/log.js';
+import { FrameDecoder, FRAME_BAD_LENGTH } from '../jute/frame.js';
+import { Reader } from '../jute/reader.js';
+import { OpCode, Xid } from '../jute/opcodes.js';
+import { readConnectRequest, type ConnectRequest } from '../jute/records.js';
+import { connectionOutboundHardMax, connectionOutboundSoftMax } from '../config/limits.js';
+
+const log = new Logger('io');
+
+export const AWAIT_CONNECT = 0;
+export const CONNECTING = 1;
+export const OPEN = 2;
+export const CLOSING = 3;
+export const CLOSED = 4;
+
+/** What a connection needs from its worker. */
+export interface ConnectionHost {
+  readonly frameSizeMax: number;
+  /** Forward a ConnectRequest; false if the ring is full. */
+  pushConnect(c: Connection, req: ConnectRequest): boolean;
+  /** Forward a whole request frame; false if the ring is full. */
+  pushPacket(c: Connection, frame: Buffer): boolean;
+  /** The session behind this connection is alive (a ping was answered). */
+  pushTouch(c: Connection): void;
+  /** The socket is gone. */
+  closed(c: Connection): void;
+  /** The connection stopped on a full ring; retry it soon. */
+  blocked(c: Connection): void;
+  /** A batch of input was forwarded: publish it to the sequencer. */
+  inputDone(): void;
+  /** Last applied zxid, for ping replies. */
+  lastZxid(): number;
+  /** Answer a four-letter word, or return null if the word is not one. */
+  fourLetterWord(c: Connection, word: number): string | null;
+}
+
+const OUT_CHUNK = 16 * 1024;
+
+export class Connection {
+  state = AWAIT_CONNECT;
+  /** Whether the client's ConnectRequest carried the readOnly byte (the response mirrors it). */
+  withReadOnlyByte = false;
+  sessionId = 0n;
+  timeoutMs = 0;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly openedAt = Date.now();
+  packetsReceived = 0;
+  packetsSent = 0;
+  lastZxid = 0;
+  /** Set while queued for flushOut() at the end of the current reply drain. */
+  dirty = false;
+
+  private readonly decoder: FrameDecoder;
+  private readPaused = false;
+  private blockedOnRing = false;
+  private out: Buffer | null = null;
+  private outLen = 0;
+  private corked = false;
+  private closeAfterFlush = false;
+  /** Bytes still owed to the frame started by the last REP_FRAME (fragmented replies). */
+  private frameRemaining = 0;
+
+  constructor(readonly id: number, readonly socket: net.Socket, private readonly host: ConnectionHost) {
+    this.remoteAddress = normalizeAddress(socket.remoteAddress ?? '');
+    this.remotePort = socket.remotePort ?? 0;
+    this.decoder = new FrameDecoder(host.frameSizeMax);
+    this.decoder.onFirstWord = (word) => this.onFirstWord(word);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => {
+      if (log.enabled('debug')) log.debug(`connection ${this.describe()} error: ${err.message}`);
+    });
+    socket.on('close', () => this.onSocketClose());
+    socket.on('drain', () => this.onDrain());
+  }
+
+  describe(): string {
+    return `${this.remoteAddress}:${this.remotePort}${this.sessionId !== 0n ? ` session 0x${this.sessionId.toString(16)}` : ''}`;
+  }
+
+  // ---- input ------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    if (this.state >= CLOSING) return;
+    const status = this.decoder.feed(chunk, this.sink);
+    this.host.inputDone();
+    this.afterDecode(status);
+  }
+
+  /** Retry after the request ring had no room. */
+  retry(): void {
+    if (this.state >= CLOSING || !this.blockedOnRing) return;
+    this.blockedOnRing = false;
+    const status = this.decoder.resume(this.sink);
+    this.host.inputDone();
+    this.afterDecode(status);
+    if (!this.blockedOnRing) this.updateReadPause();
+  }
+
+  private afterDecode(status: number): void {
+    if (status === FRAME_BAD_LENGTH) {
+      log.warn(`closing ${this.describe()}: frame length ${this.decoder.badLength} outside 0..${this.host.frameSizeMax} (jute.maxbuffer)`);
+      this.destroy();
+    }
+  }
+
+  private readonly sink = (frame: Buffer): boolean => {
+    if (this.state === AWAIT_CONNECT) return this.onConnectFrame(frame);
+    if (this.state >= CLOSING) return true;
+    if (frame.length < 8) {
+      log.warn(`closing ${this.describe()}: request of ${frame.length} bytes has no complete header`);
+      this.destroy();
+      return true;
+    }
+    const type = frame.readInt32BE(4);
+    if (type === OpCode.ping && this.state === OPEN) {
+      this.packetsReceived++;
+      this.writeReplyHeader(Xid.ping, this.host.lastZxid(), 0);
+      this.flushOut();
+      this.host.pushTouch(this);
+      return true;
+    }
+    if (!this.host.pushPacket(this, frame)) return this.stopOnFullRing();
+    this.packetsReceived++;
+    return true;
+  };
+
+  private onConnectFrame(frame: Buffer): boolean {
+    let req: ConnectRequest;
+    try {
+      req = readConnectRequest(new Reader(frame));
+    } catch (e) {
+      log.warn(`closing ${this.describe()}: malformed ConnectRequest (${(e as Error).message})`);
+      this.destroy();
+      return true;
+    }
+    this.withReadOnlyByte = req.withReadOnlyByte;
+    if (!this.host.pushConnect(this, req)) return this.stopOnFullRing();
+    this.state = CONNECTING;
+    return true;
+  }
+
+  private stopOnFullRing(): boolean {
+    this.blockedOnRing = true;
+    this.pauseReading();
+    this.host.blocked(this);
+    return false;
+  }
+
+  private onFirstWord(word: number): boolean {
+    const answer = this.host.fourLetterWord(this, word);
+    if (answer === null) return false;
+    this.state = CLOSING;
+    this.socket.end(answer);
+    return true;
+  }
+
+  private pauseReading(): void {
+    if (!this.readPaused) {
+      this.readPaused = true;
+      this.socket.pause();
+    }
+  }
+
+  private updateReadPause(): void {
+    const wantPause = this.blockedOnRing || this.socket.writableLength > connectionOutboundSoftMax;
+    if (wantPause && !this.readPaused) {
+      this.readPaused = true;
+      this.socket.pause();
+    } else if (!wantPause && this.readPaused) {
+      this.readPaused = false;
+      this.socket.resume();
+    }
+  }
+
+  private onDrain(): void {
+    if (this.state < CLOSING) this.updateReadPause();
+  }
+
+  // ---- output -----------------------------------------------------------------
+
+  private reserveOut(n: number): Buffer {
+    if (this.out === null || this.outLen + n > this.out.length) {
+      if (this.out !== null && this.outLen > 0) this.writeOut();
+      this.out = Buffer.allocUnsafe(Math.max(OUT_CHUNK, n));
+      this.outLen = 0;
+    }
+    return this.out;
+  }
+
+  private writeOut(): void {
+    const out = this.out!;
+    const chunk = out.subarray(0, this.outLen);
+    this.out = this.outLen < out.length - 256 ? out.subarray(this.outLen) : null;
+    this.outLen = 0;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+    }
+    this.socket.write(chunk);
+  }
+
+  private writeReplyHeader(xid: number, zxid: number, err: number): void {
+    const b = this.reserveOut(20);
+    let p = this.outLen;
+    b.writeInt32BE(16, p);
+    b.writeInt32BE(xid, p + 4);
+    const hi = Math.floor(zxid / 4294967296);
+    b.writeInt32BE(hi | 0, p + 8);
+    b.writeUInt32BE(zxid - hi * 4294967296, p + 12);
+    b.writeInt32BE(err, p + 16);
+    p += 20;
+    this.outLen = p;
+    this.packetsSent++;
+  }
+
+  /** Start a reply frame of `total` bytes, of which `bytes` is the first part. */
+  frameStart(total: number, src: Buffer, start: number, end: number): void {
+    if (this.state >= CLOSED) return;
+    const b = this.reserveOut(4 + (end - start));
+    b.writeInt32BE(total, this.outLen);
+    src.copy(b, this.outLen + 4, start, end);
+    this.outLen += 4 + (end - start);
+    this.frameRemaining = total - (end - start);
+    this.packetsSent++;
+    if (total >= 16) {
+      // ReplyHeader {xid, zxid, err}: remember the zxid the client has seen.
+      const zxid = src.readInt32BE(start + 4) * 4294967296 + src.readUInt32BE(start + 8);
+      if (zxid > this.lastZxid) this.lastZxid = zxid;
+    }
+  }
+
+  frameContinue(src: Buffer, start: number, end: number): void {
+    if (this.state >= CLOSED) return;
+    const b = this.reserveOut(end - start);
+    src.copy(b, this.outLen, start, end);
+    this.outLen += end - start;
+    this.frameRemaining -= end - start;
+  }
+
+  /** Write out what this drain produced (one syscall per connection per drain). */
+  flushOut(): void {
+    if (this.outLen > 0) this.writeOut();
+    if (this.corked) {
+      this.corked = false;
+      this.socket.uncork();
+    }
+    if (this.state >= CLOSED) return;
+    const queued = this.socket.writableLength;
+    if (queued > connectionOutboundHardMax) {
+      log.warn(`closing ${this.describe()}: ${queued} bytes of replies unread (limit ${connectionOutboundHardMax})`);
+      this.destroy();
+      return;
+    }
+    if (this.closeAfterFlush && this.frameRemaining === 0) {
+      this.state = CLOSING;
+      this.socket.end();
+      return;
+    }
+    this.updateReadPause();
+  }
+
+  // ---- verdicts from the sequencer -------------------------------------------
+
+  connected(timeoutMs: number, sessionId: bigint, passwd: Buffer): void {
+    if (this.state !== CONNECTING) return;
+    this.sessionId = sessionId;
+    this.timeoutMs = timeoutMs;
+    this.state = OPEN;
+    this.writeConnectResponse(timeoutMs, sessionId, passwd);
+  }
+
+  /** The session is invalid (expired, wrong password): answer timeout 0, then close. */
+  refused(sendInvalid: boolean): void {
+    if (this.state >= CLOSING) return;
+    if (sendInvalid) this.writeConnectResponse(0, 0n, Buffer.alloc(16));
+    this.closeAfterFlush = true;
+  }
+
+  closeSoon(): void {
+    if (this.state >= CLOSING) return;
+    this.closeAfterFlush = true;
+  }
+
+  private writeConnectResponse(timeoutMs: number, sessionId: bigint, passwd: Buffer): void {
+    // ConnectResponse {int protocolVersion, int timeOut, long sessionId, buffer passwd, [boolean readOnly]}
+    const body = 4 + 4 + 8 + 4 + passwd.length + (this.withReadOnlyByte ? 1 : 0);
+    const b = this.reserveOut(4 + body);
+    let p = this.outLen;
+    b.writeInt32BE(body, p); p += 4;
+    b.writeInt32BE(0, p); p += 4;
+    b.writeInt32BE(timeoutMs, p); p += 4;
+    b.writeBigInt64BE(sessionId, p); p += 8;
+    b.writeInt32BE(passwd.length, p); p += 4;
+    passwd.copy(b, p); p += passwd.length;
+    if (this.withReadOnlyByte) b[p++] = 0;
+    this.outLen = p;
+  }
+
+  destroy(): void {
+    if (this.state === CLOSED) return;
+    this.state = CLOSED;
+    this.decoder.close();
+    this.socket.destroy();
+  }
+
+  private onSocketClose(): void {
+    this.state = CLOSED;
+    this.decoder.close();
+    this.out = null;
+    this.host.closed(this);
+  }
+}
+
+/** IPv4 clients on a dual-stack socket show as ::ffff:a.b.c.d; ACLs and whoAmI want a.b.c.d. */
+export function normalizeAddress(addr: string): string {
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+}

@@ -1,0 +1,276 @@
+// An I/O worker: accepts client connections on the shared listening socket
+// and owns them end to end. Requests go to the sequencer through this
+// worker's request ring; replies and events come back through its reply
+// ring, drained in batches with one socket write per connection per batch.
+//
+// The worker never waits on a lock: a full request ring pauses the sockets
+// that have something to send (they are retried after the next reply drain
+// or a short timer), and control records that must not be lost (a closed
+// socket, a ping's touch) wait in a small queue of their own, ahead of any
+// new input.
+
+import type net from 'node:net';
+import { Logger } from '../util/log.js';
+import type { ConnectRequest } from '../jute/records.js';
+import type { RingReader, RingWriter } from '../ring/spsc-ring.js';
+import type { Doorbell } from '../ring/doorbell.js';
+import {
+  CONNECT_FLAG_HAS_READONLY, CONNECT_FLAG_READONLY, MSG_HEADER_BYTES, REFUSED_FLAG_SEND_INVALID,
+  REP_CLOSE, REP_CONNECTED, REP_FRAME, REP_FRAME_CONT, REP_REFUSED, REQ_CLOSED, REQ_CONNECT, REQ_PACKET, REQ_TOUCH,
+  writeMsgHeader,
+} from '../ring/messages.js';
+import { Connection, AWAIT_CONNECT, type ConnectionHost } from './connection.js';
+import { answerFourLetterWord, type FourLetterContext } from './four-letter.js';
+
+const log = new Logger('io');
+
+/** Reply records handled per drain before yielding to the event loop. */
+const replyBatchMax = 4096;
+const retryDelayMs = 1;
+
+export interface IoWorkerOptions {
+  index: number;
+  frameSizeMax: number;
+  tickMs: number;
+  fourLetter: FourLetterContext;
+  /** Last applied zxid as published by the sequencer. */
+  lastZxid: () => number;
+}
+
+export class IoWorker implements ConnectionHost {
+  readonly frameSizeMax: number;
+  private readonly conns = new Map<number, Connection>();
+  private nextId = 1;
+  private readonly blockedConns = new Set<Connection>();
+  private readonly pendingControl: Buffer[] = [];
+  private readonly dirty: Connection[] = [];
+  private retryTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private inputUnpublished = false;
+  private stopping = false;
+
+  constructor(
+    private readonly opts: IoWorkerOptions,
+    private readonly requests: RingWriter,
+    private readonly sequencerBell: Doorbell,
+    private readonly replies: RingReader,
+  ) {
+    this.frameSizeMax = opts.frameSizeMax;
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  start(): void {
+    // Connections that never complete a handshake are closed after 10 ticks, as Apache does.
+    this.sweepTimer = setInterval(() => this.sweep(), this.opts.tickMs);
+    this.sweepTimer.unref();
+  }
+
+  accept(socket: net.Socket): void {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    let id = this.nextId;
+    while (this.conns.has(id) || id === 0) id = (id + 1) >>> 0;
+    this.nextId = (id + 1) >>> 0;
+    const c = new Connection(id, socket, this);
+    this.conns.set(id, c);
+  }
+
+  private sweep(): void {
+    const deadline = Date.now() - 10 * this.opts.tickMs;
+    for (const c of this.conns.values()) {
+      if (c.state === AWAIT_CONNECT && c.openedAt < deadline) {
+        log.info(`closing ${c.describe()}: no handshake within ${10 * this.opts.tickMs} ms`);
+        c.destroy();
+      }
+    }
+  }
+
+  // ---- ConnectionHost: towards the sequencer ---------------------------------
+
+  pushConnect(c: Connection, req: ConnectRequest): boolean {
+    if (this.pendingControl.length > 0) return false;
+    const addr = Buffer.from(c.remoteAddress, 'utf8');
+    const size = MSG_HEADER_BYTES + 4 + 8 + 4 + 8 + 4 + req.passwd.length + 4 + addr.length + 4;
+    const ring = this.requests;
+    const at = ring.reserve(size);
+    if (at < 0) return false;
+    const v = ring.view;
+    let flags = 0;
+    if (req.withReadOnlyByte) flags |= CONNECT_FLAG_HAS_READONLY;
+    if (req.readOnly) flags |= CONNECT_FLAG_READONLY;
+    writeMsgHeader(v, at, REQ_CONNECT, flags, c.id);
+    let p = at + MSG_HEADER_BYTES;
+    v.setInt32(p, req.protocolVersion); p += 4;
+    const hi = Math.floor(req.lastZxidSeen / 4294967296);
+    v.setInt32(p, hi | 0); v.setUint32(p + 4, req.lastZxidSeen - hi * 4294967296); p += 8;
+    v.setInt32(p, req.timeOut); p += 4;
+    v.setBigInt64(p, req.sessionId); p += 8;
+    v.setInt32(p, req.passwd.length); p += 4;
+    ring.buf.set(req.passwd, p); p += req.passwd.length;
+    v.setInt32(p, addr.length); p += 4;
+    ring.buf.set(addr, p); p += addr.length;
+    v.setInt32(p, c.remotePort);
+    ring.commit();
+    this.inputUnpublished = true;
+    return true;
+  }
+
+  pushPacket(c: Connection, frame: Buffer): boolean {
+    if (this.pendingControl.length > 0) return false;
+    const ring = this.requests;
+    const at = ring.reserve(MSG_HEADER_BYTES + frame.length);
+    if (at < 0) return false;
+    writeMsgHeader(ring.view, at, REQ_PACKET, 0, c.id);
+    ring.buf.set(frame, at + MSG_HEADER_BYTES);
+    ring.commit();
+    this.inputUnpublished = true;
+    return true;
+  }
+
+  pushTouch(c: Connection): void {
+    this.pushControl(REQ_TOUCH, c.id);
+  }
+
+  closed(c: Connection): void {
+    if (this.conns.get(c.id) !== c) return;
+    this.conns.delete(c.id);
+    this.blockedConns.delete(c);
+    // The sequencer knows the connection once its ConnectRequest went out.
+    if (c.state !== AWAIT_CONNECT || c.sessionId !== 0n) this.pushControl(REQ_CLOSED, c.id);
+    this.inputDone();
+  }
+
+  private pushControl(kind: number, connId: number): void {
+    if (this.pendingControl.length === 0) {
+      const at = this.requests.reserve(MSG_HEADER_BYTES);
+      if (at >= 0) {
+        writeMsgHeader(this.requests.view, at, kind, 0, connId);
+        this.requests.commit();
+        this.inputUnpublished = true;
+        return;
+      }
+    }
+    const rec = Buffer.alloc(MSG_HEADER_BYTES);
+    writeMsgHeader(new DataView(rec.buffer, rec.byteOffset, rec.length), 0, kind, 0, connId);
+    this.pendingControl.push(rec);
+    this.scheduleRetry();
+  }
+
+  blocked(c: Connection): void {
+    this.blockedConns.add(c);
+    this.scheduleRetry();
+  }
+
+  inputDone(): void {
+    if (!this.inputUnpublished) return;
+    this.inputUnpublished = false;
+    this.requests.publish();
+    this.sequencerBell.ring();
+  }
+
+  lastZxid(): number {
+    return this.opts.lastZxid();
+  }
+
+  fourLetterWord(_c: Connection, word: number): string | null {
+    return answerFourLetterWord(this.opts.fourLetter, word);
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== null) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.retryBlocked();
+    }, retryDelayMs);
+  }
+
+  private retryBlocked(): void {
+    while (this.pendingControl.length > 0) {
+      const rec = this.pendingControl[0]!;
+      const at = this.requests.reserve(rec.length);
+      if (at < 0) break;
+      this.requests.buf.set(rec, at);
+      this.requests.commit();
+      this.inputUnpublished = true;
+      this.pendingControl.shift();
+    }
+    this.inputDone();
+    if (this.pendingControl.length === 0 && this.blockedConns.size > 0) {
+      const list = [...this.blockedConns];
+      this.blockedConns.clear();
+      for (const c of list) c.retry();
+    }
+    if (this.pendingControl.length > 0 || this.blockedConns.size > 0) this.scheduleRetry();
+  }
+
+  // ---- replies ---------------------------------------------------------------
+
+  /** Drain one batch of the reply ring. Returns true if records were left for another batch. */
+  drainReplies(): boolean {
+    const ring = this.replies;
+    let n = 0;
+    for (; n < replyBatchMax; n++) {
+      const at = ring.next();
+      if (at < 0) break;
+      const v = ring.view;
+      const kind = v.getUint8(at);
+      const flags = v.getUint8(at + 1);
+      const c = this.conns.get(v.getUint32(at + 4));
+      const body = at + MSG_HEADER_BYTES;
+      if (c !== undefined) {
+        switch (kind) {
+          case REP_FRAME:
+            c.frameStart(v.getUint32(body), ring.buf, body + 4, at + ring.length);
+            break;
+          case REP_FRAME_CONT:
+            c.frameContinue(ring.buf, body, at + ring.length);
+            break;
+          case REP_CONNECTED: {
+            const timeoutMs = v.getInt32(body);
+            const sessionId = v.getBigInt64(body + 4);
+            c.connected(timeoutMs, sessionId, Buffer.from(ring.buf.subarray(body + 12, body + 28)));
+            break;
+          }
+          case REP_REFUSED:
+            c.refused((flags & REFUSED_FLAG_SEND_INVALID) !== 0);
+            break;
+          case REP_CLOSE:
+            c.closeSoon();
+            break;
+          default:
+            throw new Error(`io worker ${this.opts.index}: unknown reply record kind ${kind}`);
+        }
+        if (!c.dirty) {
+          c.dirty = true;
+          this.dirty.push(c);
+        }
+      }
+      ring.release();
+    }
+    ring.publish();
+    for (const c of this.dirty) {
+      c.dirty = false;
+      c.flushOut();
+    }
+    this.dirty.length = 0;
+    if (this.blockedConns.size > 0 || this.pendingControl.length > 0) this.retryBlocked();
+    return n === replyBatchMax;
+  }
+
+  hasReplies(): boolean {
+    return this.replies.hasData();
+  }
+
+  /** Stop accepting and close every connection (server shutdown). */
+  stop(): void {
+    this.stopping = true;
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    for (const c of [...this.conns.values()]) c.destroy();
+  }
+}

@@ -1,0 +1,52 @@
+// KeeperException.Code values as sent in ReplyHeader.err. Older clients hang
+// on codes they do not know, so the server only sends codes Apache sends.
+
+export const Err = {
+  OK: 0,
+  SYSTEMERROR: -1,
+  RUNTIMEINCONSISTENCY: -2,
+  DATAINCONSISTENCY: -3,
+  CONNECTIONLOSS: -4,
+  MARSHALLINGERROR: -5,
+  UNIMPLEMENTED: -6,
+  OPERATIONTIMEOUT: -7,
+  BADARGUMENTS: -8,
+  NEWCONFIGNOQUORUM: -13,
+  RECONFIGINPROGRESS: -14,
+  UNKNOWNSESSION: -12,
+  APIERROR: -100,
+  NONODE: -101,
+  NOAUTH: -102,
+  BADVERSION: -103,
+  NOCHILDRENFOREPHEMERALS: -108,
+  NODEEXISTS: -110,
+  NOTEMPTY: -111,
+  SESSIONEXPIRED: -112,
+  INVALIDCALLBACK: -113,
+  INVALIDACL: -114,
+  AUTHFAILED: -115,
+  SESSIONMOVED: -118,
+  NOTREADONLY: -119,
+  EPHEMERALONLOCALSESSION: -120,
+  NOWATCHER: -121,
+  REQUESTTIMEOUT: -122,
+  RECONFIGDISABLED: -123,
+  SESSIONCLOSEDREQUIRESASLAUTH: -124,
+  QUOTAEXCEEDED: -125,
+  THROTTLEDOP: -127,
+} as const;
+
+export type ErrCode = (typeof Err)[keyof typeof Err];
+
+const errNames = new Map<number, string>(Object.entries(Err).map(([k, v]) => [v, k]));
+export function errName(code: number): string {
+  return errNames.get(code) ?? `UNKNOWN(${code})`;
+}
+
+/** Thrown inside request processing to answer with a KeeperException code. */
+export class KeeperError extends Error {
+  override name = 'KeeperError';
+  constructor(readonly code: number, readonly path?: string) {
+    super(`${errName(code)}${path !== undefined ? ` ${path}` : ''}`);
+  }
+}

@@ -1,0 +1,129 @@
+// The framing loop: a byte stream in, length-prefixed frames out.
+//
+//   stream = frame*
+//   frame  = int32 length (big-endian, 0 <= length <= frameSizeMax) then length bytes
+//
+// Frames that arrive whole inside one chunk are handed out as views of that
+// chunk (no copy). Only a frame split across chunks is assembled, into a
+// buffer sized from its length, and only after the length passed the limit:
+// an oversized frame is refused before a byte of its body is buffered.
+// A consumer may ask to stop (backpressure); the unread tail is kept and
+// handed out by resume().
+
+export const FRAME_OK = 0;
+export const FRAME_BAD_LENGTH = 1;
+export const FRAME_STOPPED = 2;
+export const FRAME_CLOSED = 3;
+export type FrameStatus = typeof FRAME_OK | typeof FRAME_BAD_LENGTH | typeof FRAME_STOPPED | typeof FRAME_CLOSED;
+
+/** Returns false to stop delivering frames until resume(). The view is valid only during the call. */
+export type FrameSink = (frame: Buffer) => boolean;
+
+export class FrameDecoder {
+  /** The first four bytes of the stream, if a hook wants them (four-letter words). */
+  onFirstWord: ((word: number) => boolean) | null = null;
+  badLength = 0;
+
+  private header = Buffer.alloc(4);
+  private headerFill = 0;
+  private body: Buffer | null = null;
+  private bodyFill = 0;
+  private tail: Buffer | null = null;
+  private closed = false;
+  private sawFirst = false;
+
+  constructor(public frameSizeMax: number) {}
+
+  /** True while a partial frame or a stopped tail is held. */
+  hasPending(): boolean {
+    return this.headerFill > 0 || this.body !== null || this.tail !== null;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.tail = null;
+    this.body = null;
+  }
+
+  feed(chunk: Buffer, sink: FrameSink): FrameStatus {
+    if (this.closed) return FRAME_CLOSED;
+    if (this.tail !== null) {
+      // Still stopped: keep bytes in arrival order.
+      this.tail = Buffer.concat([this.tail, chunk]);
+      return FRAME_STOPPED;
+    }
+    return this.run(chunk, 0, sink);
+  }
+
+  resume(sink: FrameSink): FrameStatus {
+    if (this.closed) return FRAME_CLOSED;
+    const t = this.tail;
+    if (t === null) return FRAME_OK;
+    this.tail = null;
+    return this.run(t, 0, sink);
+  }
+
+  private run(chunk: Buffer, pos: number, sink: FrameSink): FrameStatus {
+    const end = chunk.length;
+    while (pos < end) {
+      if (this.body !== null) {
+        // Continue a frame split across chunks.
+        const body = this.body;
+        const n = Math.min(body.length - this.bodyFill, end - pos);
+        chunk.copy(body, this.bodyFill, pos, pos + n);
+        this.bodyFill += n;
+        pos += n;
+        if (this.bodyFill < body.length) return FRAME_OK;
+        this.body = null;
+        if (!sink(body)) return this.stop(chunk, pos);
+        if (this.closed) return FRAME_CLOSED;
+        continue;
+      }
+      let len: number;
+      if (this.headerFill === 0 && end - pos >= 4) {
+        len = chunk.readInt32BE(pos);
+        pos += 4;
+      } else {
+        const n = Math.min(4 - this.headerFill, end - pos);
+        chunk.copy(this.header, this.headerFill, pos, pos + n);
+        this.headerFill += n;
+        pos += n;
+        if (this.headerFill < 4) return FRAME_OK;
+        this.headerFill = 0;
+        len = this.header.readInt32BE(0);
+      }
+      if (!this.sawFirst) {
+        this.sawFirst = true;
+        if (this.onFirstWord !== null && this.onFirstWord(len)) {
+          this.closed = true;
+          return FRAME_CLOSED;
+        }
+      }
+      if (len < 0 || len > this.frameSizeMax) {
+        this.badLength = len;
+        this.close();
+        return FRAME_BAD_LENGTH;
+      }
+      if (end - pos >= len) {
+        const frame = chunk.subarray(pos, pos + len);
+        pos += len;
+        if (!sink(frame)) return this.stop(chunk, pos);
+        if (this.closed) return FRAME_CLOSED;
+      } else {
+        const body = Buffer.allocUnsafe(len);
+        chunk.copy(body, 0, pos, end);
+        this.body = body;
+        this.bodyFill = end - pos;
+        return FRAME_OK;
+      }
+    }
+    return FRAME_OK;
+  }
+
+  private stop(chunk: Buffer, pos: number): FrameStatus {
+    if (this.closed) return FRAME_CLOSED;
+    if (pos < chunk.length) this.tail = Buffer.from(chunk.subarray(pos));
+    else this.tail = Buffer.alloc(0);
+    return FRAME_STOPPED;
+  }
+}

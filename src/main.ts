@@ -1,0 +1,290 @@
+// Composition root: configuration → shared memory → threads (or one thread,
+// inline) → listening. Also the CLI (bin/zoonode.js calls main()).
+//
+// Threaded mode (workers = N >= 1): one sequencer thread and N I/O worker
+// threads, connected by one request ring and one reply ring per worker. A
+// thread that dies stops the whole server with a clear message: never a
+// half-alive server.
+//
+// Inline mode (workers = 0): the same IoWorker and Sequencer on this thread,
+// the same rings, with same-thread doorbells.
+
+import { Worker } from 'node:worker_threads';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { Logger, setThreadTag } from './util/log.js';
+import { systemClock } from './util/clock.js';
+import {
+  buildConfig, describeConfig, loadConfigFile, parseArgs, usage, ConfigError, type Config, type ConfigLine,
+} from './config/index.js';
+import { createRingBuffer, RingReader, RingWriter } from './ring/spsc-ring.js';
+import { LocalPump } from './ring/doorbell.js';
+import { CTRL_BYTES, CTRL_LAST_ZXID_I64, ringCapacityFor } from './ring/layout.js';
+import { IoWorker } from './io/io-worker.js';
+import { parseWhitelist } from './io/four-letter.js';
+import type { IoThreadData } from './io/thread.js';
+import { SequencerRunner, type SequencerHandles } from './sequencer/runner.js';
+import { MemoryTxnLog } from './sequencer/txn-log-port.js';
+
+const log = new Logger('main');
+
+export const version: string = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  readonly workers: number;
+  /** Resolves once stopped; safe to call more than once. */
+  stop(): Promise<void>;
+  /** Resolves (never rejects) when the server stops, with the fatal error if one stopped it. */
+  readonly done: Promise<Error | null>;
+}
+
+function makeHandles(cfg: Config, workerCount: number): SequencerHandles {
+  const cap = ringCapacityFor(cfg.juteMaxBuffer);
+  const rings = Math.max(1, workerCount);
+  return {
+    ctrl: new SharedArrayBuffer(CTRL_BYTES),
+    requestRings: Array.from({ length: rings }, () => createRingBuffer(cap)),
+    replyRings: Array.from({ length: rings }, () => createRingBuffer(cap)),
+  };
+}
+
+export async function startServer(cfg: Config): Promise<RunningServer> {
+  return cfg.workers === 0 ? startInline(cfg) : startThreaded(cfg);
+}
+
+async function startInline(cfg: Config): Promise<RunningServer> {
+  const handles = makeHandles(cfg, 0);
+  const ctrl64 = new BigInt64Array(handles.ctrl);
+  let io: IoWorker | null = null;
+  const ioPump = new LocalPump(() => io!.drainReplies());
+  const runner = new SequencerRunner(cfg, systemClock, handles, new MemoryTxnLog(), [ioPump],
+    (drain) => new LocalPump(drain));
+  io = new IoWorker(
+    {
+      index: 0,
+      frameSizeMax: cfg.juteMaxBuffer,
+      tickMs: cfg.tickTime,
+      fourLetter: { whitelist: parseWhitelist(cfg.fourLetterWordWhitelist) },
+      lastZxid: () => Number(Atomics.load(ctrl64, CTRL_LAST_ZXID_I64)),
+    },
+    new RingWriter(handles.requestRings[0]!),
+    { ring: () => runner.kick() },
+    new RingReader(handles.replyRings[0]!),
+  );
+  io.start();
+  runner.start();
+  ioPump.start();
+  const worker = io;
+  const server = net.createServer({ noDelay: true }, (socket) => worker.accept(socket));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: cfg.clientPortAddress, port: cfg.clientPort }, () => resolve());
+  });
+  const addr = server.address() as net.AddressInfo;
+  let resolveDone!: (e: Error | null) => void;
+  const done = new Promise<Error | null>((r) => { resolveDone = r; });
+  let stopping: Promise<void> | null = null;
+  return {
+    host: addr.address,
+    port: addr.port,
+    workers: 0,
+    done,
+    stop() {
+      stopping ??= (async () => {
+        worker.stop();
+        ioPump.stop();
+        runner.stop();
+        await new Promise<void>((r) => server.close(() => r()));
+        resolveDone(null);
+      })();
+      return stopping;
+    },
+  };
+}
+
+const threadStopTimeoutMs = 2000;
+
+/** Waits for p, or ms at most; never keeps the process alive on its own. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), ms); });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+interface ThreadMessage { type: string; fd?: number; address?: string; port?: number; message?: string; code?: string }
+
+async function startThreaded(cfg: Config): Promise<RunningServer> {
+  const n = cfg.workers;
+  const handles = makeHandles(cfg, n);
+  const threads: { name: string; worker: Worker; lingers: boolean }[] = [];
+  let resolveDone!: (e: Error | null) => void;
+  const done = new Promise<Error | null>((r) => { resolveDone = r; });
+  let stopping: Promise<void> | null = null;
+  let fatal: Error | null = null;
+  let started = false;
+  let rejectStart: ((e: Error) => void) | null = null;
+
+  const onDeath = (name: string, err: Error) => {
+    if (stopping !== null) return;
+    fatal = new Error(`thread ${name} died: ${err.message}`);
+    log.error(`fatal: ${fatal.message}; stopping the server`);
+    if (err.stack) log.error(err.stack);
+    if (!started && rejectStart !== null) rejectStart(fatal);
+    void stop();
+  };
+
+  const spawn = (name: string, file: string, data: unknown): Worker => {
+    const w = new Worker(fileURLToPath(new URL(file, import.meta.url)), { workerData: data });
+    w.on('error', (err) => onDeath(name, err));
+    w.on('exit', (code) => {
+      if (stopping === null) onDeath(name, new Error(`exited with code ${code}`));
+    });
+    threads.push({ name, worker: w, lingers: false });
+    return w;
+  };
+
+  const waitFor = (w: Worker, type: string): Promise<ThreadMessage> => new Promise((resolve, reject) => {
+    const onMsg = (m: ThreadMessage) => {
+      if (m.type === type) { w.off('message', onMsg); resolve(m); }
+      if (m.type === 'listen-error') { w.off('message', onMsg); reject(Object.assign(new Error(m.message), { code: m.code })); }
+    };
+    w.on('message', onMsg);
+  });
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      // I/O workers first (no new requests), then the sequencer, so that
+      // storage is closed before any listening fd is released.
+      const ioThreads = threads.filter((t) => t.name.startsWith('io'));
+      await Promise.all(ioThreads.map(async (t) => {
+        const stopped = waitFor(t.worker, 'stopped').catch(() => undefined);
+        t.worker.postMessage({ type: 'stop' });
+        await withTimeout(stopped, threadStopTimeoutMs);
+      }));
+      const seq = threads.find((t) => t.name === 'sequencer');
+      if (seq) {
+        const stopped = waitFor(seq.worker, 'stopped').catch(() => undefined);
+        seq.worker.postMessage({ type: 'stop' });
+        await withTimeout(stopped, threadStopTimeoutMs);
+      }
+      for (const t of threads) {
+        if (t.lingers) t.worker.unref();
+        else await t.worker.terminate();
+      }
+      resolveDone(fatal);
+    })();
+    return stopping;
+  };
+
+  const startup = (async () => {
+    const seq = spawn('sequencer', './sequencer/thread.js', { config: cfg, handles });
+    await waitFor(seq, 'ready');
+    const ioData = (i: number, listen: IoThreadData['listen']): IoThreadData => ({
+      index: i,
+      ctrl: handles.ctrl,
+      requestRing: handles.requestRings[i]!,
+      replyRing: handles.replyRings[i]!,
+      frameSizeMax: cfg.juteMaxBuffer,
+      tickMs: cfg.tickTime,
+      fourLetterWhitelist: cfg.fourLetterWordWhitelist,
+      listen,
+    });
+    const w0 = spawn('io0', './io/thread.js', ioData(0, { host: cfg.clientPortAddress, port: cfg.clientPort }));
+    const first = await waitFor(w0, 'listening');
+    for (let i = 1; i < n; i++) {
+      const wi = spawn(`io${i}`, './io/thread.js', ioData(i, { fd: first.fd! }));
+      threads[threads.length - 1]!.lingers = true;
+      await waitFor(wi, 'listening');
+    }
+    return first;
+  })();
+
+  try {
+    const first = await new Promise<ThreadMessage>((resolve, reject) => {
+      rejectStart = reject;
+      startup.then(resolve, reject);
+    });
+    started = true;
+    return { host: first.address!, port: first.port!, workers: n, done, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** Loads zoo.cfg and the CLI's overrides into a validated Config. */
+export function configFromArgs(configFile: string, configFileGiven: boolean, overrides: ConfigLine[]): Config {
+  let lines: ConfigLine[] = [];
+  let file: string | null = configFile;
+  try {
+    lines = loadConfigFile(configFile);
+  } catch (e) {
+    // With no -c, a missing default conf/zoo.cfg is fine if the overrides say enough.
+    if (configFileGiven || overrides.length === 0) throw e;
+    file = null;
+  }
+  return buildConfig([...lines, ...overrides], file);
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  setThreadTag('main');
+  let cfg: Config;
+  try {
+    const args = parseArgs(argv);
+    if (args.command === 'help') {
+      process.stdout.write(usage + '\n');
+      return 0;
+    }
+    if (args.command === 'version') {
+      process.stdout.write(`zoonode ${version} (ZooKeeper protocol 3.9-compatible)\n`);
+      return 0;
+    }
+    cfg = configFromArgs(args.configFile, args.configFileGiven, args.overrides);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`zoonode: configuration error: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  for (const w of cfg.warnings) log.warn(w);
+  log.info(`zoonode ${version} starting with configuration${cfg.configFile ? ` from ${cfg.configFile}` : ''}:`);
+  for (const line of describeConfig(cfg)) log.info(`  ${line}`);
+  log.warn('storage: this build keeps data in memory only; it is lost when the server stops');
+
+  let server: RunningServer;
+  try {
+    server = await startServer(cfg);
+  } catch (e) {
+    log.error(`cannot start: ${(e as Error).message}`);
+    return 1;
+  }
+  log.info(`listening for clients on ${server.host}:${server.port} (${server.workers === 0 ? 'inline, 1 thread' : `${server.workers} I/O worker thread(s) + sequencer`})`);
+
+  let signalled = false;
+  const onSignal = (sig: string) => {
+    if (signalled) return;
+    signalled = true;
+    log.info(`received ${sig}, stopping`);
+    void server.stop();
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  const fatal = await server.done;
+  if (fatal !== null) {
+    log.error(`stopped after a fatal error: ${fatal.message}`);
+    return 1;
+  }
+  log.info('stopped');
+  return 0;
+}

@@ -1,0 +1,253 @@
+// Prep: turn a client write into a txn, validated against the tree as it
+// will be once every outstanding proposal is applied. Those not-yet-applied
+// effects are ChangeRecords (Apache's outstandingChanges): the newest record
+// for a path shadows the tree. Records are dropped once their zxid is applied.
+//
+// The order of checks per operation is Apache's (PrepRequestProcessor), since
+// it decides which error a client sees when several apply.
+
+import { OpCode, createModeOf, Perms } from '../jute/opcodes.js';
+import { Err, KeeperError } from '../jute/errors.js';
+import type { Reader } from '../jute/reader.js';
+import { readCreate, readPathVersion, readSetACL, readSetData, type ACL } from '../jute/records.js';
+import type { Txn } from '../jute/txn.js';
+import { checkACL, fixupACL, type AclPolicy, type AuthInfo } from '../tree/acl.js';
+import type { DataTree } from '../tree/data-tree.js';
+import { isSpecialPath, pathError } from '../tree/paths.js';
+import { EPHEMERAL_SESSION, ephemeralType } from '../tree/znode.js';
+import { ttlOwner } from '../tree/data-tree.js';
+import type { Session } from './session.js';
+
+/** The state of one path as prep sees it; `exists` false records a pending delete. */
+export class ChangeRecord {
+  constructor(
+    readonly zxid: number,
+    readonly path: string,
+    public exists: boolean,
+    public version: number,
+    /** Persisted form: count of child creations. */
+    public cversion: number,
+    public aversion: number,
+    public ownerHi: number,
+    public ownerLo: number,
+    public childCount: number,
+    public acl: readonly ACL[],
+    public data: Uint8Array | null,
+  ) {}
+
+  duplicate(zxid: number): ChangeRecord {
+    return new ChangeRecord(zxid, this.path, this.exists, this.version, this.cversion, this.aversion,
+      this.ownerHi, this.ownerLo, this.childCount, this.acl, this.data);
+  }
+}
+
+/** Apache's sequential suffix: String.format("%010d", cversion). */
+export function sequenceSuffix(n: number): string {
+  if (n < 0) return '-' + String(-n).padStart(9, '0');
+  return String(n).padStart(10, '0');
+}
+
+export interface PrepOptions {
+  extendedTypes: boolean;
+  reconfigEnabled: boolean;
+  policy: AclPolicy;
+}
+
+export class Prep {
+  private readonly records: ChangeRecord[] = [];
+  private recordsHead = 0;
+  private readonly byPath = new Map<string, ChangeRecord>();
+
+  constructor(private readonly tree: DataTree, private readonly opts: PrepOptions) {}
+
+  get outstandingCount(): number {
+    return this.records.length - this.recordsHead;
+  }
+
+  private recordFor(path: string): ChangeRecord {
+    const pending = this.byPath.get(path);
+    if (pending !== undefined) {
+      if (!pending.exists) throw new KeeperError(Err.NONODE, path);
+      return pending;
+    }
+    const n = this.tree.getNode(path);
+    if (n === undefined) throw new KeeperError(Err.NONODE, path);
+    return new ChangeRecord(-1, path, true, n.version, n.cversion, n.aversion, n.ownerHi, n.ownerLo,
+      n.numChildren, this.tree.aclOf(n), n.data);
+  }
+
+  private add(c: ChangeRecord): void {
+    this.records.push(c);
+    this.byPath.set(c.path, c);
+  }
+
+  /** Forget records made by txns up to and including zxid (they are in the tree now). */
+  applied(zxid: number): void {
+    const recs = this.records;
+    while (this.recordsHead < recs.length && recs[this.recordsHead]!.zxid <= zxid) {
+      const c = recs[this.recordsHead++]!;
+      if (this.byPath.get(c.path) === c) this.byPath.delete(c.path);
+    }
+    if (this.recordsHead === recs.length) {
+      recs.length = 0;
+      this.recordsHead = 0;
+    } else if (this.recordsHead > 1024 && this.recordsHead * 2 > recs.length) {
+      recs.splice(0, this.recordsHead);
+      this.recordsHead = 0;
+    }
+  }
+
+  private checkSession(session: Session): void {
+    if (session.closing) throw new KeeperError(Err.SESSIONEXPIRED);
+  }
+
+  /**
+   * Build the txn for a client write of `type` whose request record is at
+   * the reader. Throws KeeperError for a refused write (the caller logs an
+   * ErrorTxn in its place, as Apache does) and JuteError for a malformed
+   * record (MARSHALLINGERROR).
+   */
+  prepare(type: number, r: Reader, zxid: number, session: Session, authInfo: AuthInfo): Txn {
+    switch (type) {
+      case OpCode.create:
+      case OpCode.create2:
+      case OpCode.createContainer:
+      case OpCode.createTTL:
+        return this.create(type, r, zxid, session, authInfo);
+      case OpCode.delete:
+        return this.delete(r, zxid, session, authInfo);
+      case OpCode.setData:
+        return this.setData(r, zxid, session, authInfo);
+      case OpCode.setACL:
+        return this.setACL(r, zxid, session, authInfo);
+      case OpCode.reconfig:
+        if (!this.opts.reconfigEnabled) throw new KeeperError(Err.RECONFIGDISABLED);
+        this.checkSession(session);
+        // Standalone: reconfiguration is not supported (as Apache).
+        throw new KeeperError(Err.UNIMPLEMENTED);
+      default:
+        throw new KeeperError(Err.UNIMPLEMENTED);
+    }
+  }
+
+  private create(type: number, r: Reader, zxid: number, session: Session, authInfo: AuthInfo): Txn {
+    const req = readCreate(r, type === OpCode.createTTL);
+    const mode = createModeOf(req.flags);
+    if (mode === undefined) throw new KeeperError(Err.BADARGUMENTS, req.path);
+    // validateCreateRequest
+    if (mode.ttl && !this.opts.extendedTypes) throw new KeeperError(Err.UNIMPLEMENTED);
+    if (mode.ttl) {
+      if (req.ttl <= 0 || req.ttl > 0xffffffffff) throw new KeeperError(Err.BADARGUMENTS, req.path);
+    } else if (req.ttl >= 0) {
+      throw new KeeperError(Err.BADARGUMENTS, req.path);
+    }
+    this.checkSession(session);
+    // validatePathForCreate
+    let path = req.path;
+    const slash = path.lastIndexOf('/');
+    if (slash === -1 || path.indexOf('\u0000') !== -1) throw new KeeperError(Err.BADARGUMENTS, path);
+    const parentPath = path.substring(0, slash);
+    const acl = fixupACL(path, authInfo, req.acl);
+    const parent = this.recordFor(parentPath);
+    checkACL(this.opts.policy, parent.acl, Perms.CREATE, authInfo, path);
+    if (mode.sequential) path = path + sequenceSuffix(parent.cversion);
+    if (pathError(path) !== null) throw new KeeperError(Err.BADARGUMENTS, path);
+    const existing = this.byPath.get(path);
+    if (existing !== undefined ? existing.exists : this.tree.getNode(path) !== undefined) {
+      throw new KeeperError(Err.NODEEXISTS, path);
+    }
+    if (ephemeralType(parent.ownerHi, parent.ownerLo, this.opts.extendedTypes) === EPHEMERAL_SESSION) {
+      throw new KeeperError(Err.NOCHILDRENFOREPHEMERALS, path);
+    }
+    const newCversion = (parent.cversion + 1) | 0;
+    let txn: Txn;
+    let ownerHi = 0;
+    let ownerLo = 0;
+    if (type === OpCode.createContainer) {
+      txn = { type, path, data: req.data, acl, parentCVersion: newCversion };
+      ownerHi = 0x80000000 | 0;
+    } else if (type === OpCode.createTTL) {
+      txn = { type, path, data: req.data, acl, parentCVersion: newCversion, ttl: req.ttl };
+      [ownerHi, ownerLo] = ttlOwner(req.ttl);
+    } else {
+      txn = { type: type as typeof OpCode.create, path, data: req.data, acl, ephemeral: mode.ephemeral, parentCVersion: newCversion };
+      if (mode.ephemeral) {
+        ownerHi = session.idHi;
+        ownerLo = session.idLo;
+      }
+    }
+    const p = parent.duplicate(zxid);
+    p.childCount++;
+    p.cversion = newCversion;
+    this.add(p);
+    this.add(new ChangeRecord(zxid, path, true, 0, 0, 0, ownerHi, ownerLo, 0, acl, req.data));
+    return txn;
+  }
+
+  private delete(r: Reader, zxid: number, session: Session, authInfo: AuthInfo): Txn {
+    const req = readPathVersion(r);
+    this.checkSession(session);
+    const path = req.path;
+    const slash = path.lastIndexOf('/');
+    if (slash === -1 || path.indexOf('\u0000') !== -1 || isSpecialPath(path)) throw new KeeperError(Err.BADARGUMENTS, path);
+    const parentPath = path.substring(0, slash);
+    const parent = this.recordFor(parentPath);
+    checkACL(this.opts.policy, parent.acl, Perms.DELETE, authInfo, path);
+    const node = this.recordFor(path);
+    if (req.version !== -1 && req.version !== node.version) throw new KeeperError(Err.BADVERSION, path);
+    if (node.childCount > 0) throw new KeeperError(Err.NOTEMPTY, path);
+    const p = parent.duplicate(zxid);
+    p.childCount--;
+    this.add(p);
+    this.add(new ChangeRecord(zxid, path, false, 0, 0, 0, 0, 0, 0, node.acl, null));
+    return { type: OpCode.delete, path };
+  }
+
+  private setData(r: Reader, zxid: number, session: Session, authInfo: AuthInfo): Txn {
+    const req = readSetData(r);
+    this.checkSession(session);
+    const path = req.path;
+    if (pathError(path) !== null) throw new KeeperError(Err.BADARGUMENTS, path);
+    const node = this.recordFor(path);
+    checkACL(this.opts.policy, node.acl, Perms.WRITE, authInfo, path);
+    if (req.version !== -1 && req.version !== node.version) throw new KeeperError(Err.BADVERSION, path);
+    const newVersion = (node.version + 1) | 0;
+    const c = node.duplicate(zxid);
+    c.version = newVersion;
+    c.data = req.data;
+    this.add(c);
+    return { type: OpCode.setData, path, data: req.data, version: newVersion };
+  }
+
+  private setACL(r: Reader, zxid: number, session: Session, authInfo: AuthInfo): Txn {
+    const req = readSetACL(r);
+    this.checkSession(session);
+    const path = req.path;
+    if (pathError(path) !== null) throw new KeeperError(Err.BADARGUMENTS, path);
+    const acl = fixupACL(path, authInfo, req.acl);
+    const node = this.recordFor(path);
+    checkACL(this.opts.policy, node.acl, Perms.ADMIN, authInfo, path);
+    if (req.version !== -1 && req.version !== node.aversion) throw new KeeperError(Err.BADVERSION, path);
+    const newVersion = (node.aversion + 1) | 0;
+    const c = node.duplicate(zxid);
+    c.aversion = newVersion;
+    c.acl = acl;
+    this.add(c);
+    return { type: OpCode.setACL, path, acl, version: newVersion };
+  }
+
+  /** closeSession (client close or expiry): delete the session's ephemerals, including pending ones. */
+  closeSession(session: Session, zxid: number): Txn {
+    const paths = new Set(this.tree.ephemeralsOf(session.idHi, session.idLo));
+    for (let i = this.recordsHead; i < this.records.length; i++) {
+      const c = this.records[i]!;
+      if (!c.exists) paths.delete(c.path);
+      else if (c.ownerHi === session.idHi && c.ownerLo === session.idLo) paths.add(c.path);
+    }
+    for (const path of paths) {
+      this.add(new ChangeRecord(zxid, path, false, 0, 0, 0, 0, 0, 0, [], null));
+    }
+    session.closing = true;
+    return { type: OpCode.closeSession, paths2Delete: [...paths] };
+  }
+}

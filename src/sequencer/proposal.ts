@@ -1,0 +1,32 @@
+// A proposal: a txn with its zxid, between prep and apply. The sequencer keeps
+// outstanding proposals in a map keyed by zxid (in standalone as in an
+// ensemble, where acks arrive by zxid) and commits them in zxid order.
+
+import type { Txn, TxnHeader } from '../jute/txn.js';
+import type { Conn, Session } from './session.js';
+
+export const ORIGIN_CLIENT = 0;
+export const ORIGIN_CONNECT = 1;
+export const ORIGIN_EXPIRY = 2;
+export const ORIGIN_INTERNAL = 3;
+
+export class Proposal {
+  /** Set for a reply-bearing request; null for internal txns (expiry, reaper). */
+  conn: Conn | null = null;
+  xid = 0;
+  /** The client's request type (create2 replies differ from create, multi from its txn). */
+  requestType = 0;
+  /** Set once durable in the log; commit requires it (and, in an ensemble, a quorum). */
+  durable = false;
+
+  constructor(
+    readonly hdr: TxnHeader,
+    readonly txn: Txn | null,
+    readonly session: Session | null,
+    readonly origin: number,
+  ) {}
+
+  get zxid(): number {
+    return this.hdr.zxid;
+  }
+}

@@ -1,0 +1,267 @@
+// Requests that produce no txn: they run against the committed tree, in the
+// session's order, and their replies carry the tree's last processed zxid.
+// Each handler writes the reply record after the ReplyHeader that the caller
+// has started in `w`, or throws KeeperError for an error reply.
+
+import { OpCode, Perms, WatcherType, AddWatchMode } from '../jute/opcodes.js';
+import { Err, KeeperError } from '../jute/errors.js';
+import type { Reader } from '../jute/reader.js';
+import type { Writer } from '../jute/writer.js';
+import { readPathOnly, readPathWatch, readSetWatches, readPathInt, writeACLList, writeId } from '../jute/records.js';
+import { checkACL, type AclPolicy } from '../tree/acl.js';
+import type { DataTree } from '../tree/data-tree.js';
+import { writeNodeStat, type ZNode } from '../tree/znode.js';
+import {
+  MODE_PERSISTENT, MODE_PERSISTENT_RECURSIVE, MODE_STANDARD,
+} from '../tree/watch-manager.js';
+import { EventType } from '../jute/opcodes.js';
+import type { Conn } from './session.js';
+
+export interface ReadContext {
+  readonly tree: DataTree;
+  readonly policy: AclPolicy;
+  /** Deliver an event to one connection now (setWatches replays). */
+  event(conn: Conn, eventType: number, path: string): void;
+}
+
+/** Ops answered without a txn. */
+export function isReadOp(type: number): boolean {
+  switch (type) {
+    case OpCode.exists:
+    case OpCode.getData:
+    case OpCode.getChildren:
+    case OpCode.getChildren2:
+    case OpCode.getACL:
+    case OpCode.sync:
+    case OpCode.setWatches:
+    case OpCode.setWatches2:
+    case OpCode.getAllChildrenNumber:
+    case OpCode.getEphemerals:
+    case OpCode.addWatch:
+    case OpCode.checkWatches:
+    case OpCode.removeWatches:
+    case OpCode.whoAmI:
+    case OpCode.multiRead:
+      return true;
+    default:
+      return false;
+  }
+}
+
+function mustGet(tree: DataTree, path: string): ZNode {
+  const n = tree.getNode(path);
+  if (n === undefined) throw new KeeperError(Err.NONODE, path);
+  return n;
+}
+
+function writeChildren(w: Writer, n: ZNode): void {
+  const children = n.children;
+  if (children === null) {
+    w.int(0);
+    return;
+  }
+  w.int(children.size);
+  for (const name of children) w.ustring(name);
+}
+
+export function executeRead(ctx: ReadContext, conn: Conn, type: number, r: Reader, w: Writer): void {
+  const { tree, policy } = ctx;
+  const ext = tree.extendedTypes;
+  switch (type) {
+    case OpCode.exists: {
+      const { path, watch } = readPathWatch(r);
+      if (path.indexOf('\u0000') !== -1) throw new KeeperError(Err.BADARGUMENTS, path);
+      const existing = tree.getNode(path);
+      if (existing !== undefined) checkACL(policy, tree.aclOf(existing), Perms.READ, conn.authInfo, path);
+      const n = tree.statNode(path, watch ? conn : null);
+      if (n === undefined) throw new KeeperError(Err.NONODE, path);
+      writeNodeStat(w, n, ext);
+      return;
+    }
+    case OpCode.getData: {
+      const { path, watch } = readPathWatch(r);
+      const n = mustGet(tree, path);
+      checkACL(policy, tree.aclOf(n), Perms.READ, conn.authInfo, path);
+      if (watch) tree.watchData(path, conn);
+      w.buffer(n.data);
+      writeNodeStat(w, n, ext);
+      return;
+    }
+    case OpCode.getChildren:
+    case OpCode.getChildren2: {
+      const { path, watch } = readPathWatch(r);
+      const n = mustGet(tree, path);
+      checkACL(policy, tree.aclOf(n), Perms.READ, conn.authInfo, path);
+      if (watch) tree.watchChildren(path, conn);
+      writeChildren(w, n);
+      if (type === OpCode.getChildren2) writeNodeStat(w, n, ext);
+      return;
+    }
+    case OpCode.getACL: {
+      const { path } = readPathOnly(r);
+      const n = mustGet(tree, path);
+      const acl = tree.aclOf(n);
+      checkACL(policy, acl, Perms.READ | Perms.ADMIN, conn.authInfo, path);
+      let canAdmin = true;
+      try {
+        checkACL(policy, acl, Perms.ADMIN, conn.authInfo, path);
+      } catch {
+        canAdmin = false;
+      }
+      if (canAdmin) {
+        writeACLList(w, acl);
+      } else {
+        // Without ADMIN, digest ids are shown with the hash replaced by "x".
+        w.int(acl.length);
+        for (const a of acl) {
+          w.int(a.perms);
+          writeId(w, a.id.scheme === 'digest' ? { scheme: 'digest', id: a.id.id.replace(/:.*/s, ':x') } : a.id);
+        }
+      }
+      writeNodeStat(w, n, ext);
+      return;
+    }
+    case OpCode.sync: {
+      const { path } = readPathOnly(r);
+      w.ustring(path);
+      return;
+    }
+    case OpCode.setWatches:
+    case OpCode.setWatches2: {
+      const req = readSetWatches(r, type === OpCode.setWatches2);
+      const rel = req.relativeZxid;
+      for (const path of req.dataWatches) {
+        const n = tree.getNode(path);
+        if (n === undefined) ctx.event(conn, EventType.NodeDeleted, path);
+        else if (n.mzxid > rel) ctx.event(conn, EventType.NodeDataChanged, path);
+        else tree.dataWatches.add(path, conn, MODE_STANDARD);
+      }
+      for (const path of req.existWatches) {
+        if (tree.getNode(path) !== undefined) ctx.event(conn, EventType.NodeCreated, path);
+        else tree.dataWatches.add(path, conn, MODE_STANDARD);
+      }
+      for (const path of req.childWatches) {
+        const n = tree.getNode(path);
+        if (n === undefined) ctx.event(conn, EventType.NodeDeleted, path);
+        else if (n.pzxid > rel) ctx.event(conn, EventType.NodeChildrenChanged, path);
+        else tree.childWatches.add(path, conn, MODE_STANDARD);
+      }
+      for (const path of req.persistentWatches) {
+        tree.childWatches.add(path, conn, MODE_PERSISTENT);
+        tree.dataWatches.add(path, conn, MODE_PERSISTENT);
+      }
+      for (const path of req.persistentRecursiveWatches) {
+        tree.dataWatches.add(path, conn, MODE_PERSISTENT_RECURSIVE);
+      }
+      return;
+    }
+    case OpCode.getAllChildrenNumber: {
+      const { path } = readPathOnly(r);
+      const n = mustGet(tree, path);
+      checkACL(policy, tree.aclOf(n), Perms.READ, conn.authInfo, path);
+      w.int(countDescendants(tree, path === '/' ? '' : path, n));
+      return;
+    }
+    case OpCode.getEphemerals: {
+      const { path: prefix } = readPathOnly(r);
+      const session = conn.session!;
+      const all = tree.ephemeralsOf(session.idHi, session.idLo);
+      const trimmed = prefix.trim();
+      const everything = trimmed === '' || trimmed === '/';
+      const at = w.placeholder();
+      let count = 0;
+      for (const p of all) {
+        if (everything || p.startsWith(prefix)) {
+          w.ustring(p);
+          count++;
+        }
+      }
+      w.patchInt(at, count);
+      return;
+    }
+    case OpCode.addWatch: {
+      const { path, value: mode } = readPathInt(r);
+      if (mode === AddWatchMode.PERSISTENT) {
+        tree.dataWatches.add(path, conn, MODE_PERSISTENT);
+        tree.childWatches.add(path, conn, MODE_PERSISTENT);
+      } else if (mode === AddWatchMode.PERSISTENT_RECURSIVE) {
+        tree.dataWatches.add(path, conn, MODE_PERSISTENT_RECURSIVE);
+      } else {
+        throw new KeeperError(Err.MARSHALLINGERROR, path);
+      }
+      // Apache answers addWatch with an ErrorResponse(0) record.
+      w.int(0);
+      return;
+    }
+    case OpCode.checkWatches:
+    case OpCode.removeWatches: {
+      const { path, value: watcherType } = readPathInt(r);
+      const remove = type === OpCode.removeWatches;
+      if (!watchesFor(ctx, conn, path, watcherType, remove)) {
+        throw new KeeperError(Err.NOWATCHER, path);
+      }
+      return;
+    }
+    case OpCode.whoAmI: {
+      w.int(conn.authInfo.length);
+      for (const id of conn.authInfo) w.ustring(id.scheme).ustring(id.id);
+      return;
+    }
+    default:
+      throw new KeeperError(Err.UNIMPLEMENTED);
+  }
+}
+
+function countDescendants(tree: DataTree, path: string, n: ZNode): number {
+  let count = 0;
+  const stack: [string, ZNode][] = [[path, n]];
+  while (stack.length > 0) {
+    const [p, node] = stack.pop()!;
+    if (node.children === null) continue;
+    for (const name of node.children) {
+      const childPath = p + '/' + name;
+      const child = tree.getNode(childPath);
+      count++;
+      if (child !== undefined && child.children !== null) stack.push([childPath, child]);
+    }
+  }
+  return count;
+}
+
+/**
+ * checkWatches / removeWatches for one watcher type, as Apache's
+ * DataTree.containsWatcher / removeWatch. The server sends no event for a
+ * removal: the client raises DataWatchRemoved and friends itself.
+ */
+function watchesFor(ctx: ReadContext, conn: Conn, path: string, watcherType: number, remove: boolean): boolean {
+  const { dataWatches, childWatches } = ctx.tree;
+  const all = MODE_STANDARD | MODE_PERSISTENT | MODE_PERSISTENT_RECURSIVE;
+  switch (watcherType) {
+    case WatcherType.Children:
+      return remove ? childWatches.removeModes(path, conn, MODE_STANDARD)
+        : (childWatches.modes(path, conn) & MODE_STANDARD) !== 0;
+    case WatcherType.Data:
+      return remove ? dataWatches.removeModes(path, conn, MODE_STANDARD)
+        : (dataWatches.modes(path, conn) & MODE_STANDARD) !== 0;
+    case WatcherType.Persistent:
+      if (remove) {
+        const fromChild = childWatches.removeModes(path, conn, MODE_PERSISTENT);
+        const fromData = dataWatches.removeModes(path, conn, MODE_PERSISTENT);
+        return fromChild || fromData;
+      }
+      return (dataWatches.modes(path, conn) & MODE_PERSISTENT) !== 0;
+    case WatcherType.PersistentRecursive:
+      return remove ? dataWatches.removeModes(path, conn, MODE_PERSISTENT_RECURSIVE)
+        : (dataWatches.modes(path, conn) & MODE_PERSISTENT_RECURSIVE) !== 0;
+    case WatcherType.Any:
+      if (remove) {
+        const fromChild = childWatches.removeModes(path, conn, all);
+        const fromData = dataWatches.removeModes(path, conn, all);
+        return fromChild || fromData;
+      }
+      return childWatches.modes(path, conn) !== 0 || dataWatches.modes(path, conn) !== 0;
+    default:
+      // Apache's WatcherType.fromInt throws: a marshalling error.
+      throw new KeeperError(Err.MARSHALLINGERROR, path);
+  }
+}

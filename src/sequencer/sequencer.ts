@@ -1,0 +1,615 @@
+// The sequencer: the one thread that owns zxid assignment, sessions, the
+// DataTree, watches and the outstanding proposals, so the commit path takes no
+// locks. It drains every worker's request ring in batches and runs each
+// request through the standalone pipeline:
+//
+//   prep (validate against tree + pending changes, assign zxid, build txn)
+//     → log (append; group flush per batch)
+//     → commit (durable; in an ensemble also a quorum of acks)
+//     → apply (DataTree, fires watches: events are written before replies)
+//     → reply (into the reply ring of the worker that owns the connection)
+//
+// Requests without a txn (reads, watches, sync) run at once unless their
+// session has writes in the pipeline, in which case they wait behind them:
+// per-session FIFO holds for reads and writes alike.
+//
+// It never blocks: storage is behind TxnLogPort, time behind Clock, and the
+// thread that hosts it (runner.ts) supplies the wake-ups.
+
+import { Logger } from '../util/log.js';
+import type { Clock } from '../util/clock.js';
+import { assert } from '../util/assert.js';
+import { hex64, hiLoToBigInt, bigIntHi, bigIntLo } from '../util/long.js';
+import { sessionPassword } from '../util/java-random.js';
+import type { Config } from '../config/config.js';
+import { sequencerBatchMax } from '../config/limits.js';
+import { Reader, JuteError } from '../jute/reader.js';
+import { Writer } from '../jute/writer.js';
+import { OpCode, Xid, KeeperState, opName } from '../jute/opcodes.js';
+import { Err, KeeperError, errName } from '../jute/errors.js';
+import { readAuthPacket } from '../jute/records.js';
+import type { Txn, TxnHeader } from '../jute/txn.js';
+import type { RingReader } from '../ring/spsc-ring.js';
+import {
+  CloseReason, MSG_HEADER_BYTES, REFUSED_FLAG_SEND_INVALID, REQ_CLOSED, REQ_CONNECT, REQ_PACKET, REQ_TOUCH,
+} from '../ring/messages.js';
+import { DataTree, type ApplyResult, type NodeStat } from '../tree/data-tree.js';
+import { SessionTracker } from '../tree/session-tracker.js';
+import { authenticate, type AclPolicy } from '../tree/acl.js';
+import { Prep } from './prep.js';
+import { executeRead, isReadOp, type ReadContext } from './reads.js';
+import { Conn, Session, connKey, type QueuedItem } from './session.js';
+import { Proposal, ORIGIN_CLIENT, ORIGIN_CONNECT, ORIGIN_EXPIRY } from './proposal.js';
+import type { ReplyChannel } from './reply-channel.js';
+import type { TxnLogPort } from './txn-log-port.js';
+
+const log = new Logger('sequencer');
+
+/** Ops that become txns. */
+function isWriteOp(type: number): boolean {
+  switch (type) {
+    case OpCode.create:
+    case OpCode.create2:
+    case OpCode.createContainer:
+    case OpCode.createTTL:
+    case OpCode.delete:
+    case OpCode.setData:
+    case OpCode.setACL:
+    case OpCode.reconfig:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Ops Apache accepts (Request.isValid) that zoonode does not implement yet:
+ * answered UNIMPLEMENTED in order, and the connection lives on. Anything
+ * neither implemented nor listed here is refused as Apache refuses an
+ * unknown op: UNIMPLEMENTED, then the connection closes.
+ */
+function isPendingOp(type: number): boolean {
+  switch (type) {
+    case OpCode.multi:
+    case OpCode.multiRead:
+    case OpCode.deleteContainer:
+    case OpCode.sasl:
+      return true;
+    default:
+      return false;
+  }
+}
+
+export interface SequencerOptions {
+  config: Config;
+  clock: Clock;
+  /** 0 for a standalone server; the high byte of every session id. */
+  serverId: number;
+}
+
+export interface SequencerStats {
+  packetsReceived: number;
+  packetsSent: number;
+  proposals: number;
+  commits: number;
+}
+
+export class Sequencer implements ReadContext {
+  readonly tree: DataTree;
+  readonly policy: AclPolicy;
+  readonly stats: SequencerStats = { packetsReceived: 0, packetsSent: 0, proposals: 0, commits: 0 };
+  /** Called after each batch with the last applied zxid (the workers answer pings with it). */
+  onZxid: (zxid: number) => void = () => {};
+
+  private readonly prep: Prep;
+  private readonly sessions = new Map<bigint, Session>();
+  private readonly tracker: SessionTracker<Session>;
+  private readonly conns = new Map<number, Conn>();
+  /** Proposals between prep and commit, by zxid. */
+  private readonly outstanding = new Map<number, Proposal>();
+  /** The same proposals in zxid order. */
+  private readonly pipeline: Proposal[] = [];
+  private pipelineHead = 0;
+  private lastZxid: number;
+  private nextSessionId: bigint;
+  private readonly w = new Writer(64 * 1024);
+  private readonly ew = new Writer(1024);
+  private readonly r = new Reader(new Uint8Array(0));
+  private readonly queuedReader = new Reader(new Uint8Array(0));
+  private readonly minSessionTimeout: number;
+  private readonly maxSessionTimeout: number;
+  private rr = 0;
+  private publishedZxid = -1;
+  private readonly eventSink = (conn: Conn, eventType: number, path: string): void => this.event(conn, eventType, path);
+
+  constructor(
+    private readonly opts: SequencerOptions,
+    private readonly inputs: readonly RingReader[],
+    private readonly channels: readonly ReplyChannel[],
+    private readonly txnLog: TxnLogPort,
+    tree?: DataTree,
+  ) {
+    const cfg = opts.config;
+    this.tree = tree ?? new DataTree({ extendedTypes: cfg.extendedTypesEnabled });
+    this.policy = { skipACL: cfg.skipACL, superDigest: cfg.superDigest };
+    this.prep = new Prep(this.tree, {
+      extendedTypes: cfg.extendedTypesEnabled,
+      reconfigEnabled: cfg.reconfigEnabled,
+      policy: this.policy,
+    });
+    this.tracker = new SessionTracker(cfg.tickTime, opts.clock.nowMs());
+    this.minSessionTimeout = cfg.minSessionTimeout;
+    this.maxSessionTimeout = cfg.maxSessionTimeout;
+    this.lastZxid = this.tree.lastProcessedZxid;
+    this.nextSessionId = initialSessionId(opts.serverId, opts.clock.wallMs());
+    txnLog.onDurable = (zxid) => this.durableUpTo(zxid);
+    txnLog.onFailure = (err) => log.error(`txn log failed: ${err.message}`);
+  }
+
+  // ---- the loop ---------------------------------------------------------------
+
+  /** True if any input ring has records or an overflow can be retried. */
+  hasWork(): boolean {
+    for (const ch of this.channels) if (ch.backlogged) return true;
+    for (const ring of this.inputs) if (ring.hasData()) return true;
+    return false;
+  }
+
+  /**
+   * One batch: retry overflowed replies, take up to sequencerBatchMax records
+   * per input ring (round-robin start), flush the log once for the batch,
+   * publish replies. Returns true if work was left for another batch.
+   */
+  drain(): boolean {
+    let backlog = false;
+    for (const ch of this.channels) if (!ch.retryOverflow()) backlog = true;
+    let more = false;
+    if (!backlog) {
+      const n = this.inputs.length;
+      for (let k = 0; k < n; k++) {
+        const i = (this.rr + k) % n;
+        if (this.drainRing(i)) more = true;
+      }
+      this.rr = (this.rr + 1) % Math.max(1, n);
+      this.txnLog.flush();
+    }
+    this.publish();
+    for (const ch of this.channels) if (ch.backlogged) backlog = true;
+    return more || backlog;
+  }
+
+  private drainRing(worker: number): boolean {
+    const ring = this.inputs[worker]!;
+    let n = 0;
+    for (; n < sequencerBatchMax; n++) {
+      const at = ring.next();
+      if (at < 0) break;
+      const view = ring.view;
+      const kind = view.getUint8(at);
+      const flags = view.getUint8(at + 1);
+      const connId = view.getUint32(at + 4);
+      const r = this.r.reset(ring.buf, view, at + MSG_HEADER_BYTES, at + ring.length);
+      switch (kind) {
+        case REQ_PACKET: this.onPacket(worker, connId, r); break;
+        case REQ_CONNECT: this.onConnect(worker, connId, flags, r); break;
+        case REQ_TOUCH: this.onTouch(worker, connId); break;
+        case REQ_CLOSED: this.onClosed(worker, connId); break;
+        default: throw new Error(`sequencer: unknown request record kind ${kind} from worker ${worker}`);
+      }
+      ring.release();
+    }
+    ring.publish();
+    return n === sequencerBatchMax;
+  }
+
+  /** Publish replies and the applied zxid. Also called after asynchronous commits. */
+  publish(): void {
+    for (const ch of this.channels) ch.flush();
+    const z = this.tree.lastProcessedZxid;
+    if (z !== this.publishedZxid) {
+      this.publishedZxid = z;
+      this.onZxid(z);
+    }
+  }
+
+  // ---- connections and sessions ---------------------------------------------
+
+  private onConnect(worker: number, connId: number, flags: number, r: Reader): void {
+    const protocolVersion = r.int();
+    const lastZxidSeen = r.long();
+    const timeOut = r.int();
+    const sidHi = r.longHi();
+    const sidLo = r.longLo();
+    const passwd = Buffer.from(r.buffer() ?? new Uint8Array(0));
+    const address = r.ustring() ?? '';
+    const port = r.int();
+    const key = connKey(worker, connId);
+    const channel = this.channels[worker]!;
+    const sid = hiLoToBigInt(sidHi, sidLo);
+    void protocolVersion;
+    void flags;
+
+    if (lastZxidSeen > this.tree.lastProcessedZxid) {
+      log.info(`refusing session 0x${hex64(sid)} from ${address}:${port}: client has seen zxid 0x${hex64(lastZxidSeen)}, ` +
+        `ours is 0x${hex64(this.tree.lastProcessedZxid)}; client must try another server`);
+      channel.refused(connId, 0);
+      return;
+    }
+    const timeoutMs = Math.min(this.maxSessionTimeout, Math.max(this.minSessionTimeout, timeOut));
+    const conn = new Conn(worker, connId, address, port, this.eventSink);
+    this.conns.set(key, conn);
+
+    if (sid === 0n) {
+      const id = this.nextSessionId;
+      this.nextSessionId = BigInt.asIntN(64, id + 1n);
+      const session = new Session(id, bigIntHi(id), bigIntLo(id), timeoutMs, sessionPassword(id));
+      this.sessions.set(id, session);
+      this.tracker.touch(session, this.opts.clock.nowMs());
+      session.conn = conn;
+      conn.session = session;
+      const p = this.newProposal(session, 0, OpCode.createSession, { type: OpCode.createSession, timeOut: timeoutMs }, ORIGIN_CONNECT);
+      p.conn = conn;
+      session.queue.push({ kind: 'proposal', proposal: p });
+      if (log.enabled('debug')) log.debug(`new session 0x${hex64(id)} for ${address}:${port}, timeout ${timeoutMs} ms`);
+      return;
+    }
+
+    const session = this.sessions.get(sid);
+    if (session === undefined || session.closing || !Buffer.from(session.passwd).equals(passwd)) {
+      log.info(session === undefined || session.closing
+        ? `invalid session 0x${hex64(sid)} for client ${address}:${port}, probably expired`
+        : `incorrect password from ${address}:${port} for session 0x${hex64(sid)}`);
+      this.conns.delete(key);
+      conn.alive = false;
+      channel.refused(connId, REFUSED_FLAG_SEND_INVALID);
+      return;
+    }
+    const old = session.conn;
+    if (old !== null && old !== conn) {
+      this.detach(old);
+      this.channels[old.worker]!.close(old.connId, CloseReason.sessionReconnected);
+    }
+    session.timeoutMs = timeoutMs;
+    this.tracker.touch(session, this.opts.clock.nowMs());
+    session.conn = conn;
+    conn.session = session;
+    channel.connected(connId, timeoutMs, session.idHi, session.idLo, session.passwd);
+    if (log.enabled('debug')) log.debug(`session 0x${hex64(sid)} reconnected from ${address}:${port}`);
+  }
+
+  private onTouch(worker: number, connId: number): void {
+    const s = this.conns.get(connKey(worker, connId))?.session;
+    if (s !== undefined && s !== null && !s.closing) this.tracker.touch(s, this.opts.clock.nowMs());
+  }
+
+  private onClosed(worker: number, connId: number): void {
+    const conn = this.conns.get(connKey(worker, connId));
+    if (conn !== undefined) this.detach(conn);
+  }
+
+  /** Forget a connection: its watches go, its session stays until it expires. */
+  private detach(conn: Conn): void {
+    if (!conn.alive) return;
+    conn.alive = false;
+    this.conns.delete(connKey(conn.worker, conn.connId));
+    this.tree.removeWatcher(conn);
+    const s = conn.session;
+    if (s !== null && s.conn === conn) s.conn = null;
+  }
+
+  /** Expire sessions whose deadline has passed. Returns ms until the next check. */
+  tick(): number {
+    const now = this.opts.clock.nowMs();
+    const expired = this.tracker.expire(now);
+    for (const s of expired) {
+      if (s.closing) continue;
+      log.info(`expiring session 0x${hex64(s.id)}, timeout of ${s.timeoutMs} ms exceeded`);
+      const p = this.newProposal(s, 0, OpCode.closeSession, this.prep.closeSession(s, this.lastZxid + 1), ORIGIN_EXPIRY);
+      s.queue.push({ kind: 'proposal', proposal: p });
+    }
+    if (expired.length > 0) {
+      this.txnLog.flush();
+      this.publish();
+    }
+    return Math.max(1, this.tracker.waitMs(this.opts.clock.nowMs()));
+  }
+
+  // ---- requests -------------------------------------------------------------
+
+  private onPacket(worker: number, connId: number, r: Reader): void {
+    const conn = this.conns.get(connKey(worker, connId));
+    // A packet behind a refused handshake, or from a connection already replaced: drop it.
+    if (conn === undefined || conn.session === null) return;
+    const session = conn.session;
+    this.stats.packetsReceived++;
+    let xid: number;
+    let type: number;
+    try {
+      xid = r.int();
+      type = r.int();
+    } catch {
+      this.channels[worker]!.close(connId, CloseReason.sessionClosed);
+      return;
+    }
+    if (!session.closing) this.tracker.touch(session, this.opts.clock.nowMs());
+
+    if (type === OpCode.auth) {
+      this.onAuth(conn, xid, r);
+      return;
+    }
+    if (type === OpCode.ping) {
+      this.replyHeader(conn, Xid.ping, this.tree.lastProcessedZxid, Err.OK);
+      return;
+    }
+    if (isWriteOp(type) || type === OpCode.closeSession) {
+      this.propose(conn, session, xid, type, r);
+      return;
+    }
+    if (!isReadOp(type) && !isPendingOp(type)) {
+      // Apache's UnimplementedRequestProcessor: answer, then close the connection.
+      log.warn(`received packet of unknown type ${type} from session 0x${hex64(session.id)}; closing its connection`);
+      this.replyHeader(conn, xid, -1, Err.UNIMPLEMENTED);
+      this.channels[conn.worker]!.close(conn.connId, CloseReason.sessionClosed);
+      this.detach(conn);
+      return;
+    }
+    if (session.queue.length > 0) {
+      session.queue.push({ kind: 'request', conn, xid, type, body: Buffer.from(r.buf.subarray(r.pos, r.end)) });
+      return;
+    }
+    this.runRead(conn, session, xid, type, r);
+  }
+
+  private onAuth(conn: Conn, xid: number, r: Reader): void {
+    let ids;
+    let scheme = '?';
+    try {
+      const pkt = readAuthPacket(r);
+      scheme = pkt.scheme;
+      ids = authenticate(this.policy, pkt.scheme, pkt.auth);
+    } catch (e) {
+      if (!(e instanceof JuteError)) throw e;
+      ids = null;
+    }
+    if (ids === null) {
+      log.warn(`authentication failed for scheme '${scheme}' from ${conn.address}:${conn.port}; closing the connection`);
+      this.replyHeader(conn, xid, 0, Err.AUTHFAILED);
+      this.channels[conn.worker]!.close(conn.connId, CloseReason.authFailed);
+      this.detach(conn);
+      return;
+    }
+    for (const id of ids) {
+      if (!conn.authInfo.some((a) => a.scheme === id.scheme && a.id === id.id)) conn.authInfo.push(id);
+    }
+    this.replyHeader(conn, xid, 0, Err.OK);
+  }
+
+  private runRead(conn: Conn, session: Session, xid: number, type: number, r: Reader): void {
+    const w = this.w.reset();
+    w.int(xid).long(this.tree.lastProcessedZxid).int(Err.OK);
+    try {
+      if (session.closing) throw new KeeperError(Err.SESSIONEXPIRED);
+      executeRead(this, conn, type, r, w);
+    } catch (e) {
+      const code = errorCode(e);
+      if (code === Err.UNIMPLEMENTED) log.debug(`${opName(type)} is not implemented yet; answered UNIMPLEMENTED`);
+      w.reset().int(xid).long(this.tree.lastProcessedZxid).int(code);
+    }
+    this.send(conn, w);
+  }
+
+  private propose(conn: Conn, session: Session, xid: number, type: number, r: Reader): void {
+    const zxid = this.lastZxid + 1;
+    let txn: Txn;
+    let hdrType = type;
+    try {
+      txn = type === OpCode.closeSession
+        ? this.prep.closeSession(session, zxid)
+        : this.prep.prepare(type, r, zxid, session, conn.authInfo);
+    } catch (e) {
+      if (e instanceof JuteError) {
+        // A malformed record: no txn, answered in order with MARSHALLINGERROR.
+        log.warn(`malformed ${opName(type)} from session 0x${hex64(session.id)}: ${e.message}`);
+        this.replyInOrder(conn, session, xid, Err.MARSHALLINGERROR);
+        return;
+      }
+      if (!(e instanceof KeeperError)) throw e;
+      // A refused write still takes a zxid and is logged as an error txn (as Apache).
+      txn = { type: OpCode.error, err: e.code };
+      hdrType = OpCode.error;
+    }
+    const p = this.newProposal(session, xid, hdrType, txn, ORIGIN_CLIENT);
+    p.conn = conn;
+    p.xid = xid;
+    p.requestType = type;
+    session.queue.push({ kind: 'proposal', proposal: p });
+  }
+
+  private replyInOrder(conn: Conn, session: Session, xid: number, err: number): void {
+    if (session.queue.length === 0) {
+      this.replyHeader(conn, xid, this.tree.lastProcessedZxid, err);
+    } else {
+      session.queue.push({ kind: 'error', conn, xid, err });
+    }
+  }
+
+  private newProposal(session: Session, cxid: number, type: number, txn: Txn | null, origin: number): Proposal {
+    const zxid = ++this.lastZxid;
+    assert(zxid <= Number.MAX_SAFE_INTEGER, 'zxid beyond 2^53');
+    const hdr: TxnHeader = {
+      clientIdHi: session.idHi, clientIdLo: session.idLo, cxid, zxid, time: this.opts.clock.wallMs(), type,
+    };
+    const p = new Proposal(hdr, txn, session, origin);
+    this.outstanding.set(zxid, p);
+    this.pipeline.push(p);
+    this.stats.proposals++;
+    this.txnLog.append(hdr, txn);
+    return p;
+  }
+
+  // ---- commit -----------------------------------------------------------------
+
+  /** The log reports everything up to zxid durable: commit in zxid order. */
+  private durableUpTo(zxid: number): void {
+    const pipe = this.pipeline;
+    while (this.pipelineHead < pipe.length && pipe[this.pipelineHead]!.zxid <= zxid) {
+      const p = pipe[this.pipelineHead++]!;
+      p.durable = true;
+      this.commit(p);
+    }
+    if (this.pipelineHead === pipe.length) {
+      pipe.length = 0;
+      this.pipelineHead = 0;
+    } else if (this.pipelineHead > 4096) {
+      pipe.splice(0, this.pipelineHead);
+      this.pipelineHead = 0;
+    }
+  }
+
+  private commit(p: Proposal): void {
+    this.outstanding.delete(p.zxid);
+    this.stats.commits++;
+    const rc = this.tree.processTxn(p.hdr, p.txn);
+    this.prep.applied(p.zxid);
+    const session = p.session;
+
+    if (p.origin === ORIGIN_CONNECT) {
+      const conn = p.conn!;
+      if (conn.alive && session !== null && session.conn === conn) {
+        this.channels[conn.worker]!.connected(conn.connId, session.timeoutMs, session.idHi, session.idLo, session.passwd);
+      }
+    } else if (p.origin === ORIGIN_CLIENT && p.conn !== null) {
+      this.replyToWrite(p, rc);
+    }
+
+    if (p.hdr.type === OpCode.closeSession && session !== null) {
+      this.sessions.delete(session.id);
+      this.tracker.remove(session);
+      const conn = session.conn;
+      if (conn !== null) {
+        this.channels[conn.worker]!.close(conn.connId,
+          p.origin === ORIGIN_EXPIRY ? CloseReason.sessionExpired : CloseReason.sessionClosed);
+        this.detach(conn);
+      }
+    }
+
+    if (session !== null) {
+      const head = session.queue.shift();
+      assert(head !== undefined && head.kind === 'proposal' && head.proposal === p,
+        `commit of 0x${p.zxid.toString(16)} is not at the head of its session's queue`);
+      this.runQueued(session);
+    }
+  }
+
+  /** Run the requests that waited behind a session's writes, up to its next pending write. */
+  private runQueued(session: Session): void {
+    const q = session.queue;
+    while (q.length > 0 && q[0]!.kind !== 'proposal') {
+      const item = q.shift() as Exclude<QueuedItem, { kind: 'proposal' }>;
+      if (item.kind === 'error') {
+        this.replyHeader(item.conn, item.xid, this.tree.lastProcessedZxid, item.err);
+        continue;
+      }
+      const r = this.queuedReader.reset(item.body, new DataView(item.body.buffer, item.body.byteOffset, item.body.byteLength), 0, item.body.length);
+      this.runRead(item.conn, session, item.xid, item.type, r);
+    }
+  }
+
+  private replyToWrite(p: Proposal, rc: ApplyResult): void {
+    const conn = p.conn!;
+    const w = this.w.reset();
+    const zxid = this.tree.lastProcessedZxid;
+    if (rc.err !== 0) {
+      w.int(p.xid).long(zxid).int(rc.err);
+    } else {
+      w.int(p.xid).long(zxid).int(Err.OK);
+      switch (p.requestType) {
+        case OpCode.create:
+          w.ustring(rc.path);
+          break;
+        case OpCode.create2:
+        case OpCode.createContainer:
+        case OpCode.createTTL:
+          w.ustring(rc.path);
+          writeStat(w, rc.stat!);
+          break;
+        case OpCode.setData:
+        case OpCode.setACL:
+          writeStat(w, rc.stat!);
+          break;
+        default:
+          break;
+      }
+    }
+    this.send(conn, w);
+  }
+
+  // ---- output ---------------------------------------------------------------
+
+  private send(conn: Conn, w: Writer): void {
+    if (!conn.alive) return;
+    this.stats.packetsSent++;
+    this.channels[conn.worker]!.frame(conn.connId, w.bytes());
+  }
+
+  private replyHeader(conn: Conn, xid: number, zxid: number, err: number): void {
+    const w = this.w.reset();
+    w.int(xid).long(zxid).int(err);
+    this.send(conn, w);
+  }
+
+  /** A WatchedEvent frame: ReplyHeader {-1, -1, 0} then WatcherEvent {type, SyncConnected, path}. */
+  event(conn: Conn, eventType: number, path: string): void {
+    if (!conn.alive) return;
+    const w = this.ew.reset();
+    w.int(Xid.notification).long(-1).int(Err.OK).int(eventType).int(KeeperState.SyncConnected).ustring(path);
+    this.stats.packetsSent++;
+    this.channels[conn.worker]!.frame(conn.connId, w.bytes());
+  }
+
+  // ---- introspection ----------------------------------------------------------
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  get outstandingCount(): number {
+    return this.outstanding.size;
+  }
+
+  /** The last zxid assigned (>= the last applied). */
+  get lastAssignedZxid(): number {
+    return this.lastZxid;
+  }
+
+  describeError(code: number): string {
+    return errName(code);
+  }
+}
+
+function errorCode(e: unknown): number {
+  if (e instanceof KeeperError) return e.code;
+  if (e instanceof JuteError) return Err.MARSHALLINGERROR;
+  throw e;
+}
+
+function writeStat(w: Writer, s: NodeStat): void {
+  w.long(s.czxid).long(s.mzxid).long(s.ctime).long(s.mtime).int(s.version).int(s.cversion).int(s.aversion)
+    .longHiLo(s.ownerHi, s.ownerLo).int(s.dataLength).int(s.numChildren).long(s.pzxid);
+}
+
+/**
+ * Apache's SessionTrackerImpl.initializeNextSessionId: the low 40 bits of the
+ * clock in ms shifted up 16, with the server id in the high byte.
+ */
+export function initialSessionId(serverId: number, wallMs: number): bigint {
+  let id = (BigInt.asUintN(64, BigInt(wallMs) << 24n) >> 8n) | (BigInt(serverId) << 56n);
+  id = BigInt.asIntN(64, id);
+  if (id === -(1n << 63n)) id++;
+  return id;
+}
+

@@ -1,0 +1,84 @@
+// Sessions and client connections as the sequencer sees them.
+//
+// A Session outlives its connections: it is created by a createSession txn,
+// survives disconnects until it expires, and is reattached by a reconnect
+// with id + password. A Conn is one client socket on one I/O worker; it owns
+// the watches set through it (Apache's watches are per connection) and the
+// ids it authenticated with.
+//
+// Per-session FIFO: `queue` holds, in arrival order, the session's writes
+// still in the pipeline and the requests that arrived behind them. A request
+// runs only when everything before it in the queue has finished.
+
+import type { Id } from '../jute/records.js';
+import type { Watcher } from '../tree/watch-manager.js';
+import type { Expirable } from '../tree/session-tracker.js';
+import type { Proposal } from './proposal.js';
+
+export class Session implements Expirable {
+  expiresAt = 0;
+  conn: Conn | null = null;
+  closing = false;
+  /** Writes in the pipeline and requests waiting behind them, oldest first. */
+  readonly queue: QueuedItem[] = [];
+
+  constructor(
+    readonly id: bigint,
+    readonly idHi: number,
+    readonly idLo: number,
+    public timeoutMs: number,
+    readonly passwd: Uint8Array,
+  ) {}
+}
+
+/** A request parked behind its session's pending writes. */
+export interface QueuedRequest {
+  kind: 'request';
+  conn: Conn;
+  xid: number;
+  type: number;
+  /** A copy of the request record (the ring's bytes are reused). */
+  body: Buffer;
+}
+
+export interface QueuedProposal {
+  kind: 'proposal';
+  proposal: Proposal;
+}
+
+/** An error answer that must keep its place (a malformed write behind pending ones). */
+export interface QueuedError {
+  kind: 'error';
+  conn: Conn;
+  xid: number;
+  err: number;
+}
+
+export type QueuedItem = QueuedRequest | QueuedProposal | QueuedError;
+
+export type EventSink = (conn: Conn, eventType: number, path: string, zxid: number, aclRef: number) => void;
+
+export class Conn implements Watcher {
+  session: Session | null = null;
+  alive = true;
+  readonly authInfo: Id[];
+
+  constructor(
+    readonly worker: number,
+    readonly connId: number,
+    readonly address: string,
+    readonly port: number,
+    private readonly sink: EventSink,
+  ) {
+    this.authInfo = [{ scheme: 'ip', id: address }];
+  }
+
+  process(eventType: number, path: string, zxid: number, aclRef: number): void {
+    if (this.alive) this.sink(this, eventType, path, zxid, aclRef);
+  }
+}
+
+/** Map key for a connection: worker index and worker-local id. */
+export function connKey(worker: number, connId: number): number {
+  return worker * 4294967296 + connId;
+}

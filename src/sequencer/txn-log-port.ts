@@ -1,0 +1,39 @@
+// What the sequencer needs from durable storage. The persistence layer
+// implements it with Apache's txn log format and group commit; the sequencer
+// never waits on it: it appends, asks for a flush, and is told later (or at
+// once) up to which zxid everything is durable. Replies and watch events for
+// a txn go out only after that.
+
+import type { Txn, TxnHeader } from '../jute/txn.js';
+
+export interface TxnLogPort {
+  /** Queue a txn for writing, in zxid order. */
+  append(hdr: TxnHeader, txn: Txn | null): void;
+  /** Start making everything appended durable; report through the durable callback. */
+  flush(): void;
+  /** Called with the highest zxid that is durable; set by the sequencer. */
+  onDurable: (zxid: number) => void;
+  /** Called when the log can take no more writes (disk full, I/O error); set by the sequencer. */
+  onFailure: (err: Error) => void;
+}
+
+/**
+ * No storage: every txn is "durable" as soon as it is flushed. For tests of
+ * the pipeline and for forceSync-less in-memory use; never the default for a
+ * server with a dataDir.
+ */
+export class MemoryTxnLog implements TxnLogPort {
+  onDurable: (zxid: number) => void = () => {};
+  onFailure: (err: Error) => void = () => {};
+  private last = -1;
+  appended = 0;
+
+  append(hdr: TxnHeader, _txn: Txn | null): void {
+    this.last = hdr.zxid;
+    this.appended++;
+  }
+
+  flush(): void {
+    if (this.last >= 0) this.onDurable(this.last);
+  }
+}

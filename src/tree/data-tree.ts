@@ -1,0 +1,353 @@
+// The DataTree: znodes by full path, as Apache's DataTree keeps them, and the
+// deterministic application of committed txns. Applying a txn fires the
+// watches it triggers, synchronously and in Apache's order (NodeCreated then
+// the parent's NodeChildrenChanged; NodeDeleted on data then child watchers,
+// then the parent's NodeChildrenChanged), so a watcher's event is emitted
+// before the reply of the write that caused it.
+//
+// Invariants:
+//   - nodes holds "/" and the alias "" for the root, /zookeeper,
+//     /zookeeper/quota and /zookeeper/config from construction;
+//   - every node but the root is in its parent's children set by name;
+//   - lastProcessedZxid only grows and is set after a whole txn (a whole
+//     multi) has been applied;
+//   - the tree never reads the clock: times come from txn headers.
+
+import { OpCode, EventType } from '../jute/opcodes.js';
+import { Err, KeeperError } from '../jute/errors.js';
+import type { ACL } from '../jute/records.js';
+import type { Txn, TxnHeader } from '../jute/txn.js';
+import { hiLoToBigInt } from '../util/long.js';
+import { SpillMap } from '../util/spill-map.js';
+import { AclCache, OPEN_UNSAFE_ACL_REF, READ_ACL_UNSAFE } from './acl-cache.js';
+import { CONFIG_PATH, PROC_PATH, QUOTA_PATH } from './paths.js';
+import { WatchManager, MODE_STANDARD, type Watcher } from './watch-manager.js';
+import {
+  ZNode, EPHEMERAL_CONTAINER, EPHEMERAL_SESSION, EPHEMERAL_TTL, ephemeralType,
+} from './znode.js';
+
+/** A copy of a node's stat at one moment (results of writes, which a later sub-op may change). */
+export class NodeStat {
+  constructor(
+    readonly czxid: number, readonly mzxid: number, readonly ctime: number, readonly mtime: number,
+    readonly version: number, readonly cversion: number, readonly aversion: number,
+    readonly ownerHi: number, readonly ownerLo: number,
+    readonly dataLength: number, readonly numChildren: number, readonly pzxid: number,
+  ) {}
+
+  static of(n: ZNode, extendedTypes: boolean): NodeStat {
+    const nc = n.numChildren;
+    const session = ephemeralType(n.ownerHi, n.ownerLo, extendedTypes) === EPHEMERAL_SESSION;
+    return new NodeStat(n.czxid, n.mzxid, n.ctime, n.mtime, n.version, n.cversion * 2 - nc, n.aversion,
+      session ? n.ownerHi : 0, session ? n.ownerLo : 0, n.dataLength, nc, n.pzxid);
+  }
+}
+
+export interface ApplyResult {
+  type: number;
+  err: number;
+  path: string | null;
+  stat: NodeStat | null;
+  multi: ApplyResult[] | null;
+}
+
+export interface DataTreeOptions {
+  extendedTypes: boolean;
+}
+
+export class DataTree {
+  readonly nodes = new SpillMap<string, ZNode>();
+  readonly aclCache = new AclCache();
+  readonly dataWatches = new WatchManager();
+  readonly childWatches = new WatchManager();
+  /** Session id → paths of its ephemeral nodes. */
+  readonly ephemerals = new Map<bigint, Set<string>>();
+  readonly containers = new Set<string>();
+  readonly ttls = new Set<string>();
+  readonly root: ZNode;
+  lastProcessedZxid = 0;
+  /** Sum over nodes of path length + data length, as Apache's approximate_data_size. */
+  approximateDataSize = 0;
+  readonly extendedTypes: boolean;
+
+  constructor(opts: DataTreeOptions) {
+    this.extendedTypes = opts.extendedTypes;
+    const empty = new Uint8Array(0);
+    this.root = new ZNode(empty, OPEN_UNSAFE_ACL_REF, 0, 0, 0, 0);
+    this.nodes.set('', this.root);
+    this.nodes.set('/', this.root);
+    const proc = new ZNode(empty, OPEN_UNSAFE_ACL_REF, 0, 0, 0, 0);
+    this.root.addChild('zookeeper');
+    this.nodes.set(PROC_PATH, proc);
+    proc.addChild('quota');
+    this.nodes.set(QUOTA_PATH, new ZNode(empty, OPEN_UNSAFE_ACL_REF, 0, 0, 0, 0));
+    proc.addChild('config');
+    const config = new ZNode(empty, OPEN_UNSAFE_ACL_REF, 0, 0, 0, 0);
+    this.nodes.set(CONFIG_PATH, config);
+    // The config node is readable by all and writable by none (ZOOKEEPER-2014);
+    // Apache sets it with setACL(..., version -1), which leaves aversion at -1.
+    config.acl = this.aclCache.convert(READ_ACL_UNSAFE.slice());
+    config.aversion = -1;
+    this.approximateDataSize = PROC_PATH.length + QUOTA_PATH.length + CONFIG_PATH.length + 1;
+  }
+
+  get nodeCount(): number {
+    // "" aliases the root.
+    return this.nodes.size - 1;
+  }
+
+  getNode(path: string): ZNode | undefined {
+    return this.nodes.get(path);
+  }
+
+  aclOf(n: ZNode): readonly ACL[] {
+    return this.aclCache.get(n.acl);
+  }
+
+  // ---- mutations (from committed txns only) ---------------------------------
+
+  createNode(
+    path: string, data: Uint8Array | null, acl: ACL[] | null, ownerHi: number, ownerLo: number,
+    parentCVersion: number, zxid: number, time: number,
+  ): ZNode {
+    const slash = path.lastIndexOf('/');
+    const parentName = path.substring(0, slash);
+    const name = path.substring(slash + 1);
+    const parent = this.nodes.get(parentName);
+    if (parent === undefined) throw new KeeperError(Err.NONODE, path);
+    const aclRef = this.aclCache.convert(acl);
+    const existing = this.nodes.get(path);
+    if (existing !== undefined) {
+      // Apache re-points the existing node's ACL here (fuzzy snapshot replay).
+      existing.acl = aclRef;
+      throw new KeeperError(Err.NODEEXISTS, path);
+    }
+    if (parentCVersion === -1) parentCVersion = parent.cversion + 1;
+    // Replay over a fuzzy snapshot may see an older create: never move back.
+    if (parentCVersion > parent.cversion) {
+      parent.cversion = parentCVersion;
+      parent.pzxid = zxid;
+    }
+    const node = new ZNode(data, aclRef, zxid, time, ownerHi, ownerLo);
+    parent.addChild(name);
+    this.nodes.set(path, node);
+    this.approximateDataSize += path.length + (data === null ? 0 : data.length);
+    switch (ephemeralType(ownerHi, ownerLo, this.extendedTypes)) {
+      case EPHEMERAL_CONTAINER: this.containers.add(path); break;
+      case EPHEMERAL_TTL: this.ttls.add(path); break;
+      case EPHEMERAL_SESSION: {
+        const id = hiLoToBigInt(ownerHi, ownerLo);
+        let set = this.ephemerals.get(id);
+        if (set === undefined) { set = new Set(); this.ephemerals.set(id, set); }
+        set.add(path);
+        break;
+      }
+    }
+    this.dataWatches.trigger(path, EventType.NodeCreated, zxid, aclRef, null);
+    this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, parent.acl, null);
+    return node;
+  }
+
+  deleteNode(path: string, zxid: number): void {
+    const slash = path.lastIndexOf('/');
+    const parentName = path.substring(0, slash);
+    const name = path.substring(slash + 1);
+    const parent = this.nodes.get(parentName);
+    if (parent === undefined) throw new KeeperError(Err.NONODE, path);
+    // Even when the child is already gone (fuzzy replay), pzxid moves forward.
+    parent.removeChild(name);
+    if (zxid > parent.pzxid) parent.pzxid = zxid;
+    const node = this.nodes.get(path);
+    if (node === undefined) throw new KeeperError(Err.NONODE, path);
+    this.nodes.delete(path);
+    this.aclCache.removeUsage(node.acl);
+    this.approximateDataSize -= path.length + node.dataLength;
+    switch (ephemeralType(node.ownerHi, node.ownerLo, this.extendedTypes)) {
+      case EPHEMERAL_CONTAINER: this.containers.delete(path); break;
+      case EPHEMERAL_TTL: this.ttls.delete(path); break;
+      case EPHEMERAL_SESSION: {
+        const id = hiLoToBigInt(node.ownerHi, node.ownerLo);
+        const set = this.ephemerals.get(id);
+        if (set !== undefined) {
+          set.delete(path);
+          if (set.size === 0) this.ephemerals.delete(id);
+        }
+        break;
+      }
+    }
+    const notified = this.dataWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl, null);
+    this.childWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl, notified);
+    this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, parent.acl, null);
+  }
+
+  setData(path: string, data: Uint8Array | null, version: number, zxid: number, time: number): ZNode {
+    const node = this.nodes.get(path);
+    if (node === undefined) throw new KeeperError(Err.NONODE, path);
+    this.approximateDataSize += (data === null ? 0 : data.length) - node.dataLength;
+    node.data = data;
+    node.mtime = time;
+    node.mzxid = zxid;
+    node.version = version;
+    this.dataWatches.trigger(path, EventType.NodeDataChanged, zxid, node.acl, null);
+    return node;
+  }
+
+  setACL(path: string, acl: ACL[], version: number): ZNode {
+    const node = this.nodes.get(path);
+    if (node === undefined) throw new KeeperError(Err.NONODE, path);
+    this.aclCache.removeUsage(node.acl);
+    node.aversion = version;
+    node.acl = this.aclCache.convert(acl);
+    return node;
+  }
+
+  /** Delete a session's ephemerals (closeSession / expiry). */
+  killSession(idHi: number, idLo: number, zxid: number, listed: readonly string[] | null): void {
+    const id = hiLoToBigInt(idHi, idLo);
+    const local = this.ephemerals.get(id);
+    this.ephemerals.delete(id);
+    const paths: string[] = listed !== null ? listed.slice() : [];
+    if (local !== undefined) {
+      const inTxn = listed !== null ? new Set(listed) : null;
+      for (const p of local) if (inTxn === null || !inTxn.has(p)) paths.push(p);
+    }
+    for (const p of paths) {
+      try {
+        this.deleteNode(p, zxid);
+      } catch (e) {
+        if (!(e instanceof KeeperError && e.code === Err.NONODE)) throw e;
+      }
+    }
+  }
+
+  /** Ephemeral paths owned by a session. */
+  ephemeralsOf(idHi: number, idLo: number): ReadonlySet<string> {
+    return this.ephemerals.get(hiLoToBigInt(idHi, idLo)) ?? new Set();
+  }
+
+  // ---- txn application --------------------------------------------------------
+
+  /** Apply one committed txn. Errors inside come back in `err` (replay may legitimately hit them). */
+  processTxn(hdr: TxnHeader, txn: Txn | null): ApplyResult {
+    const rc = this.apply(hdr, txn);
+    if (hdr.zxid > this.lastProcessedZxid) this.lastProcessedZxid = hdr.zxid;
+    return rc;
+  }
+
+  private apply(hdr: TxnHeader, txn: Txn | null): ApplyResult {
+    const rc: ApplyResult = { type: hdr.type, err: 0, path: null, stat: null, multi: null };
+    if (txn === null) {
+      if (hdr.type === OpCode.closeSession) this.killSession(hdr.clientIdHi, hdr.clientIdLo, hdr.zxid, null);
+      return rc;
+    }
+    try {
+      switch (txn.type) {
+        case OpCode.create:
+        case OpCode.create2: {
+          rc.path = txn.path;
+          const eph = txn.ephemeral;
+          const n = this.createNode(txn.path, txn.data, txn.acl, eph ? hdr.clientIdHi : 0, eph ? hdr.clientIdLo : 0,
+            txn.parentCVersion, hdr.zxid, hdr.time);
+          rc.stat = NodeStat.of(n, this.extendedTypes);
+          break;
+        }
+        case OpCode.createContainer: {
+          rc.path = txn.path;
+          const n = this.createNode(txn.path, txn.data, txn.acl, 0x80000000 | 0, 0, txn.parentCVersion, hdr.zxid, hdr.time);
+          rc.stat = NodeStat.of(n, this.extendedTypes);
+          break;
+        }
+        case OpCode.createTTL: {
+          rc.path = txn.path;
+          const [hi, lo] = ttlOwner(txn.ttl);
+          const n = this.createNode(txn.path, txn.data, txn.acl, hi, lo, txn.parentCVersion, hdr.zxid, hdr.time);
+          rc.stat = NodeStat.of(n, this.extendedTypes);
+          break;
+        }
+        case OpCode.delete:
+        case OpCode.deleteContainer:
+          rc.path = txn.path;
+          this.deleteNode(txn.path, hdr.zxid);
+          break;
+        case OpCode.setData:
+        case OpCode.reconfig:
+          rc.path = txn.path;
+          rc.stat = NodeStat.of(this.setData(txn.path, txn.data, txn.version, hdr.zxid, hdr.time), this.extendedTypes);
+          break;
+        case OpCode.setACL:
+          rc.path = txn.path;
+          rc.stat = NodeStat.of(this.setACL(txn.path, txn.acl, txn.version), this.extendedTypes);
+          break;
+        case OpCode.closeSession:
+          this.killSession(hdr.clientIdHi, hdr.clientIdLo, hdr.zxid, txn.paths2Delete);
+          break;
+        case OpCode.createSession:
+          break;
+        case OpCode.error:
+          rc.err = txn.err;
+          break;
+        case OpCode.check:
+          rc.path = txn.path;
+          break;
+        case OpCode.multi: {
+          rc.multi = [];
+          const failed = txn.txns.some((t) => t.type === OpCode.error);
+          let postFailed = false;
+          for (const sub of txn.txns) {
+            let body: Txn = sub;
+            if (sub.type === OpCode.error) postFailed = true;
+            else if (failed) body = { type: OpCode.error, err: postFailed ? Err.RUNTIMEINCONSISTENCY : Err.OK };
+            const subRc = this.apply({ ...hdr, type: body.type }, body);
+            rc.multi.push(subRc);
+            if (subRc.err !== 0 && rc.err === 0) rc.err = subRc.err;
+          }
+          break;
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof KeeperError)) throw e;
+      rc.err = e.code;
+    }
+    // A create replayed over a fuzzy snapshot that already holds the node
+    // still carries the parent's cversion and pzxid forward (as Apache does).
+    if ((txn.type === OpCode.create || txn.type === OpCode.create2) && rc.err === Err.NODEEXISTS) {
+      const parent = this.nodes.get(txn.path.substring(0, txn.path.lastIndexOf('/')));
+      if (parent !== undefined) {
+        const cv = txn.parentCVersion === -1 ? parent.cversion + 1 : txn.parentCVersion;
+        if (cv > parent.cversion) {
+          parent.cversion = cv;
+          parent.pzxid = hdr.zxid;
+        }
+      }
+    }
+    return rc;
+  }
+
+  // ---- reads with watch registration ---------------------------------------
+
+  /** exists: registers the watch even when the node is absent (an exist watch), as Apache does. */
+  statNode(path: string, watcher: Watcher | null): ZNode | undefined {
+    if (watcher !== null) this.dataWatches.add(path, watcher, MODE_STANDARD);
+    return this.nodes.get(path);
+  }
+
+  /** getData: the caller has checked that the node exists. */
+  watchData(path: string, watcher: Watcher): void {
+    this.dataWatches.add(path, watcher, MODE_STANDARD);
+  }
+
+  watchChildren(path: string, watcher: Watcher): void {
+    this.childWatches.add(path, watcher, MODE_STANDARD);
+  }
+
+  removeWatcher(w: Watcher): void {
+    this.dataWatches.removeWatcher(w);
+    this.childWatches.removeWatcher(w);
+  }
+}
+
+/** TTL ephemeralOwner: high byte 0xff, two reserved zero bytes, TTL ms in the low 40 bits. */
+export function ttlOwner(ttl: number): [number, number] {
+  const hi = (0xff000000 | Math.floor(ttl / 4294967296)) | 0;
+  return [hi, (ttl % 4294967296) | 0];
+}

@@ -1,0 +1,80 @@
+// One znode. Stat fields are stored as Apache persists them (StatPersisted):
+// cversion counts child creations only; clients see cversion*2 - numChildren,
+// which counts creations plus deletions. ephemeralOwner is kept as two int32
+// words so hot paths never build a bigint.
+
+import { Writer } from '../jute/writer.js';
+
+export class ZNode {
+  data: Uint8Array | null;
+  acl: number;
+  czxid: number;
+  mzxid: number;
+  pzxid: number;
+  ctime: number;
+  mtime: number;
+  version = 0;
+  cversion = 0;
+  aversion = 0;
+  ownerHi: number;
+  ownerLo: number;
+  children: Set<string> | null = null;
+
+  constructor(data: Uint8Array | null, acl: number, zxid: number, time: number, ownerHi: number, ownerLo: number) {
+    this.data = data;
+    this.acl = acl;
+    this.czxid = zxid;
+    this.mzxid = zxid;
+    this.pzxid = zxid;
+    this.ctime = time;
+    this.mtime = time;
+    this.ownerHi = ownerHi;
+    this.ownerLo = ownerLo;
+  }
+
+  get numChildren(): number {
+    return this.children === null ? 0 : this.children.size;
+  }
+
+  get dataLength(): number {
+    return this.data === null ? 0 : this.data.length;
+  }
+
+  addChild(name: string): void {
+    if (this.children === null) this.children = new Set();
+    this.children.add(name);
+  }
+
+  removeChild(name: string): boolean {
+    if (this.children === null) return false;
+    const removed = this.children.delete(name);
+    if (this.children.size === 0) this.children = null;
+    return removed;
+  }
+}
+
+export const EPHEMERAL_NONE = 0;
+export const EPHEMERAL_SESSION = 1;
+export const EPHEMERAL_CONTAINER = 2;
+export const EPHEMERAL_TTL = 3;
+
+/** Container owner: only the top bit set. */
+export const CONTAINER_OWNER_HI = 0x80000000 | 0;
+
+/** Apache's EphemeralType.get, on the (hi, lo) words of ephemeralOwner. */
+export function ephemeralType(hi: number, lo: number, extendedTypes: boolean): number {
+  if (extendedTypes && (hi >>> 24) === 0xff) return EPHEMERAL_TTL;
+  if (hi === CONTAINER_OWNER_HI && lo === 0) return EPHEMERAL_CONTAINER;
+  return hi === 0 && lo === 0 ? EPHEMERAL_NONE : EPHEMERAL_SESSION;
+}
+
+/** Writes the client-visible Stat (68 bytes). Containers and TTL nodes show ephemeralOwner 0. */
+export function writeNodeStat(w: Writer, n: ZNode, extendedTypes: boolean): void {
+  const numChildren = n.children === null ? 0 : n.children.size;
+  w.long(n.czxid).long(n.mzxid).long(n.ctime).long(n.mtime)
+    .int(n.version).int(n.cversion * 2 - numChildren).int(n.aversion);
+  const t = ephemeralType(n.ownerHi, n.ownerLo, extendedTypes);
+  if (t === EPHEMERAL_SESSION) w.longHiLo(n.ownerHi, n.ownerLo);
+  else w.longHiLo(0, 0);
+  w.int(n.data === null ? 0 : n.data.length).int(numChildren).long(n.pzxid);
+}
