@@ -75,10 +75,18 @@ export class FrameDecoder {
         pos += n;
         if (this.bodyFill < body.length) return FRAME_OK;
         this.body = null;
-        if (!sink(body)) return this.stop(chunk, pos);
+        if (!sink(body)) {
+          // Refused: keep the whole frame (length included) ahead of the rest.
+          if (this.closed) return FRAME_CLOSED;
+          const len = Buffer.allocUnsafe(4);
+          len.writeInt32BE(body.length);
+          this.tail = Buffer.concat([len, body, chunk.subarray(pos)]);
+          return FRAME_STOPPED;
+        }
         if (this.closed) return FRAME_CLOSED;
         continue;
       }
+      const frameAt = pos - this.headerFill;
       let len: number;
       if (this.headerFill === 0 && end - pos >= 4) {
         len = chunk.readInt32BE(pos);
@@ -107,7 +115,7 @@ export class FrameDecoder {
       if (end - pos >= len) {
         const frame = chunk.subarray(pos, pos + len);
         pos += len;
-        if (!sink(frame)) return this.stop(chunk, pos);
+        if (!sink(frame)) return this.stop(chunk, frameAt, len);
         if (this.closed) return FRAME_CLOSED;
       } else {
         const body = Buffer.allocUnsafe(len);
@@ -120,10 +128,17 @@ export class FrameDecoder {
     return FRAME_OK;
   }
 
-  private stop(chunk: Buffer, pos: number): FrameStatus {
+  /** The sink refused the frame of `len` bytes whose length prefix starts at frameAt (maybe in the previous chunk). */
+  private stop(chunk: Buffer, frameAt: number, len: number): FrameStatus {
     if (this.closed) return FRAME_CLOSED;
-    if (pos < chunk.length) this.tail = Buffer.from(chunk.subarray(pos));
-    else this.tail = Buffer.alloc(0);
+    if (frameAt >= 0) {
+      this.tail = Buffer.from(chunk.subarray(frameAt));
+    } else {
+      // The length prefix straddled chunks: rebuild it.
+      const prefix = Buffer.allocUnsafe(4);
+      prefix.writeInt32BE(len);
+      this.tail = Buffer.concat([prefix, chunk.subarray(frameAt + 4)]);
+    }
     return FRAME_STOPPED;
   }
 }

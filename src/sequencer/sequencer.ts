@@ -407,15 +407,10 @@ export class Sequencer implements ReadContext {
         ? this.prep.closeSession(session, zxid)
         : this.prep.prepare(type, r, zxid, session, conn.authInfo);
     } catch (e) {
-      if (e instanceof JuteError) {
-        // A malformed record: no txn, answered in order with MARSHALLINGERROR.
-        log.warn(`malformed ${opName(type)} from session 0x${hex64(session.id)}: ${e.message}`);
-        this.replyInOrder(conn, session, xid, Err.MARSHALLINGERROR);
-        return;
-      }
-      if (!(e instanceof KeeperError)) throw e;
-      // A refused write still takes a zxid and is logged as an error txn (as Apache).
-      txn = { type: OpCode.error, err: e.code };
+      // A refused write still takes a zxid and is logged as an error txn, as
+      // Apache does; so does a malformed record (MARSHALLINGERROR), as 3.8 does.
+      if (e instanceof JuteError) log.warn(`malformed ${opName(type)} from session 0x${hex64(session.id)}: ${e.message}`);
+      txn = { type: OpCode.error, err: errorCode(e) };
       hdrType = OpCode.error;
     }
     const p = this.newProposal(session, xid, hdrType, txn, ORIGIN_CLIENT);
@@ -423,14 +418,6 @@ export class Sequencer implements ReadContext {
     p.xid = xid;
     p.requestType = type;
     session.queue.push({ kind: 'proposal', proposal: p });
-  }
-
-  private replyInOrder(conn: Conn, session: Session, xid: number, err: number): void {
-    if (session.queue.length === 0) {
-      this.replyHeader(conn, xid, this.tree.lastProcessedZxid, err);
-    } else {
-      session.queue.push({ kind: 'error', conn, xid, err });
-    }
   }
 
   private newProposal(session: Session, cxid: number, type: number, txn: Txn | null, origin: number): Proposal {
@@ -464,6 +451,9 @@ export class Sequencer implements ReadContext {
       pipe.splice(0, this.pipelineHead);
       this.pipelineHead = 0;
     }
+    // The log may report durability outside a drain (an fsync completing):
+    // what the commits produced must reach the workers now.
+    this.publish();
   }
 
   private commit(p: Proposal): void {
@@ -504,12 +494,8 @@ export class Sequencer implements ReadContext {
   /** Run the requests that waited behind a session's writes, up to its next pending write. */
   private runQueued(session: Session): void {
     const q = session.queue;
-    while (q.length > 0 && q[0]!.kind !== 'proposal') {
-      const item = q.shift() as Exclude<QueuedItem, { kind: 'proposal' }>;
-      if (item.kind === 'error') {
-        this.replyHeader(item.conn, item.xid, this.tree.lastProcessedZxid, item.err);
-        continue;
-      }
+    while (q.length > 0 && q[0]!.kind === 'request') {
+      const item = q.shift() as Extract<QueuedItem, { kind: 'request' }>;
       const r = this.queuedReader.reset(item.body, new DataView(item.body.buffer, item.body.byteOffset, item.body.byteLength), 0, item.body.length);
       this.runRead(item.conn, session, item.xid, item.type, r);
     }

@@ -46,15 +46,7 @@ export interface QueuedProposal {
   proposal: Proposal;
 }
 
-/** An error answer that must keep its place (a malformed write behind pending ones). */
-export interface QueuedError {
-  kind: 'error';
-  conn: Conn;
-  xid: number;
-  err: number;
-}
-
-export type QueuedItem = QueuedRequest | QueuedProposal | QueuedError;
+export type QueuedItem = QueuedRequest | QueuedProposal;
 
 export type EventSink = (conn: Conn, eventType: number, path: string, zxid: number, aclRef: number) => void;
 

@@ -1,0 +1,53 @@
+// Test support (not a test file): start a zoonode server in this process on
+// 127.0.0.1 with an ephemeral port and a temporary data directory.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildConfig, type ConfigLine } from '../../src/config/index.js';
+import { startServer, type RunningServer } from '../../src/main.js';
+
+export interface TestServer {
+  host: string;
+  port: number;
+  /** host:port */
+  connectString: string;
+  dataDir: string;
+  server: RunningServer;
+  stop(): Promise<void>;
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `zoonode-${prefix}-`));
+}
+
+export async function startZoonode(settings: Record<string, string | number | boolean> = {}): Promise<TestServer> {
+  const dataDir = typeof settings.dataDir === 'string' ? settings.dataDir : tempDir('data');
+  const base: Record<string, string | number | boolean> = {
+    tickTime: 2000,
+    clientPortAddress: '127.0.0.1',
+    clientPort: 0,
+    dataDir,
+    workers: 0,
+    ...settings,
+  };
+  const lines: ConfigLine[] = Object.entries(base).map(([key, value], i) => ({
+    source: 'test', line: i + 1, key, value: String(value),
+  }));
+  const cfg = buildConfig(lines, null);
+  const server = await startServer(cfg);
+  return {
+    host: server.host,
+    port: server.port,
+    connectString: `${server.host}:${server.port}`,
+    dataDir,
+    server,
+    async stop() {
+      await server.stop();
+      if (settings.dataDir === undefined) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The worker layouts every integration test runs under. */
+export const workerModes = [0, 1, 2] as const;

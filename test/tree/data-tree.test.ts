@@ -1,0 +1,228 @@
+// The DataTree applied from txns: Stat semantics, the built-in nodes,
+// ephemerals, multi, and the order in which watches fire.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataTree, NodeStat } from '../../src/tree/data-tree.js';
+import type { Watcher } from '../../src/tree/watch-manager.js';
+import { MODE_PERSISTENT, MODE_PERSISTENT_RECURSIVE, MODE_STANDARD } from '../../src/tree/watch-manager.js';
+import { OpCode, EventType } from '../../src/jute/opcodes.js';
+import { Err, KeeperError } from '../../src/jute/errors.js';
+import type { Txn, TxnHeader } from '../../src/jute/txn.js';
+import { OPEN_ACL_UNSAFE } from '../../src/tree/acl-cache.js';
+
+const acl = OPEN_ACL_UNSAFE.slice();
+const data = (s: string) => Buffer.from(s);
+let zxid = 0;
+function hdr(type: number, session: [number, number] = [0, 1]): TxnHeader {
+  zxid++;
+  return { clientIdHi: session[0], clientIdLo: session[1], cxid: 1, zxid, time: 1000 + zxid, type };
+}
+function create(t: DataTree, path: string, opts: { ephemeral?: boolean; session?: [number, number]; d?: string | null } = {}) {
+  const txn: Txn = { type: OpCode.create, path, data: opts.d === null ? null : data(opts.d ?? 'x'), acl, ephemeral: opts.ephemeral ?? false, parentCVersion: -1 };
+  return t.processTxn(hdr(OpCode.create, opts.session), txn);
+}
+function del(t: DataTree, path: string) {
+  return t.processTxn(hdr(OpCode.delete), { type: OpCode.delete, path });
+}
+function stat(t: DataTree, path: string): NodeStat {
+  return NodeStat.of(t.getNode(path)!, false);
+}
+
+class RecordingWatcher implements Watcher {
+  alive = true;
+  constructor(readonly name: string, readonly log: string[]) {}
+  process(type: number, path: string): void {
+    this.log.push(`${this.name}:${type}:${path}`);
+  }
+}
+
+test('a new tree has /, /zookeeper, /zookeeper/quota and a read-only /zookeeper/config', () => {
+  const t = new DataTree({ extendedTypes: false });
+  assert.deepEqual([...t.getNode('/')!.children!].sort(), ['zookeeper']);
+  assert.deepEqual([...t.getNode('/zookeeper')!.children!].sort(), ['config', 'quota']);
+  assert.equal(t.getNode(''), t.getNode('/'), '"" aliases the root');
+  assert.equal(stat(t, '/').cversion, -1, 'Apache shows cversion -1 on a fresh root');
+  assert.equal(stat(t, '/zookeeper').cversion, -2);
+  assert.equal(stat(t, '/zookeeper/config').aversion, -1);
+  assert.deepEqual(t.aclOf(t.getNode('/zookeeper/config')!), [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
+  assert.equal(t.nodeCount, 4);
+});
+
+test('create: czxid = mzxid = pzxid, the parent counts the child and moves its pzxid', () => {
+  const t = new DataTree({ extendedTypes: false });
+  const rc = create(t, '/a', { d: 'hello' });
+  assert.equal(rc.err, 0);
+  const s = stat(t, '/a');
+  assert.equal(s.czxid, rc.stat!.czxid);
+  assert.equal(s.mzxid, s.czxid);
+  assert.equal(s.pzxid, s.czxid);
+  assert.equal(s.ctime, s.mtime);
+  assert.equal(s.dataLength, 5);
+  assert.equal(s.version, 0);
+  assert.equal(stat(t, '/').pzxid, s.czxid);
+  assert.equal(stat(t, '/').numChildren, 2);
+  assert.equal(create(t, '/a').err, Err.NODEEXISTS);
+  assert.equal(create(t, '/missing/child').err, Err.NONODE);
+});
+
+test('cversion as clients see it counts creations plus deletions; the stored one counts creations', () => {
+  const t = new DataTree({ extendedTypes: false });
+  create(t, '/p');
+  create(t, '/p/a');
+  create(t, '/p/b');
+  del(t, '/p/a');
+  create(t, '/p/c');
+  del(t, '/p/b');
+  assert.equal(stat(t, '/p').cversion, 5);
+  assert.equal(t.getNode('/p')!.cversion, 3, 'persisted form: creations only');
+  assert.equal(stat(t, '/p').numChildren, 1);
+  const lastDelete = zxid;
+  assert.equal(stat(t, '/p').pzxid, lastDelete, 'pzxid is the zxid of the last child change');
+});
+
+test('null data and empty data are different and both round-trip', () => {
+  const t = new DataTree({ extendedTypes: false });
+  create(t, '/n', { d: null });
+  create(t, '/e', { d: '' });
+  assert.equal(t.getNode('/n')!.data, null);
+  assert.deepEqual(t.getNode('/e')!.data, Buffer.alloc(0));
+  assert.equal(stat(t, '/n').dataLength, 0);
+});
+
+test('setData bumps version and mzxid only; setACL bumps only aversion', () => {
+  const t = new DataTree({ extendedTypes: false });
+  create(t, '/a');
+  const before = stat(t, '/a');
+  t.processTxn(hdr(OpCode.setData), { type: OpCode.setData, path: '/a', data: data('zz'), version: 1 });
+  const after = stat(t, '/a');
+  assert.equal(after.version, 1);
+  assert.equal(after.mzxid, zxid);
+  assert.equal(after.czxid, before.czxid);
+  assert.equal(after.pzxid, before.pzxid);
+  assert.equal(after.dataLength, 2);
+  t.processTxn(hdr(OpCode.setACL), { type: OpCode.setACL, path: '/a', acl: [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }], version: 1 });
+  const acled = stat(t, '/a');
+  assert.equal(acled.aversion, 1);
+  assert.equal(acled.version, 1);
+  assert.equal(acled.mzxid, after.mzxid);
+});
+
+test('ephemerals are listed per session, shown with their owner, and go with the session', () => {
+  const t = new DataTree({ extendedTypes: false });
+  const s1: [number, number] = [0x100, 0x42];
+  create(t, '/app');
+  create(t, '/app/e1', { ephemeral: true, session: s1 });
+  create(t, '/app/e2', { ephemeral: true, session: s1 });
+  assert.deepEqual([...t.ephemeralsOf(...s1)].sort(), ['/app/e1', '/app/e2']);
+  const s = stat(t, '/app/e1');
+  assert.equal(s.ownerHi, 0x100);
+  assert.equal(s.ownerLo, 0x42);
+  const log: string[] = [];
+  t.dataWatches.add('/app/e1', new RecordingWatcher('w', log), MODE_STANDARD);
+  t.processTxn(hdr(OpCode.closeSession, s1), { type: OpCode.closeSession, paths2Delete: ['/app/e1', '/app/e2'] });
+  assert.equal(t.getNode('/app/e1'), undefined);
+  assert.equal(t.getNode('/app/e2'), undefined);
+  assert.equal(t.ephemeralsOf(...s1).size, 0);
+  assert.deepEqual(log, [`w:${EventType.NodeDeleted}:/app/e1`]);
+});
+
+test('a failed multi applies nothing and reports OK-rolled-back, the error, then RUNTIMEINCONSISTENCY', () => {
+  const t = new DataTree({ extendedTypes: false });
+  create(t, '/m');
+  const rc = t.processTxn(hdr(OpCode.multi), {
+    type: OpCode.multi,
+    txns: [
+      { type: OpCode.create, path: '/m/x', data: null, acl, ephemeral: false, parentCVersion: -1 },
+      { type: OpCode.error, err: Err.NONODE },
+      { type: OpCode.delete, path: '/m' },
+    ],
+  });
+  assert.equal(rc.err, Err.NONODE);
+  assert.deepEqual(rc.multi!.map((r) => r.err), [Err.OK, Err.NONODE, Err.RUNTIMEINCONSISTENCY]);
+  assert.equal(t.getNode('/m/x'), undefined);
+  assert.ok(t.getNode('/m'));
+});
+
+test('lastProcessedZxid follows applied txns, errors included', () => {
+  const t = new DataTree({ extendedTypes: false });
+  create(t, '/z');
+  const z = zxid;
+  assert.equal(t.lastProcessedZxid, z);
+  t.processTxn(hdr(OpCode.error), { type: OpCode.error, err: Err.NODEEXISTS });
+  assert.equal(t.lastProcessedZxid, z + 1);
+});
+
+test('watch order: NodeCreated then the parent\'s NodeChildrenChanged; one-shot watches fire once', () => {
+  const t = new DataTree({ extendedTypes: false });
+  const log: string[] = [];
+  const a = new RecordingWatcher('a', log);
+  create(t, '/w');
+  t.statNode('/w/c', a);
+  t.watchChildren('/w', a);
+  create(t, '/w/c');
+  create(t, '/w/d');
+  assert.deepEqual(log, [`a:${EventType.NodeCreated}:/w/c`, `a:${EventType.NodeChildrenChanged}:/w`]);
+});
+
+test('watch order on delete: data watchers, then child watchers not yet told, then the parent', () => {
+  const t = new DataTree({ extendedTypes: false });
+  const log: string[] = [];
+  const a = new RecordingWatcher('a', log);
+  const b = new RecordingWatcher('b', log);
+  create(t, '/p');
+  create(t, '/p/x');
+  t.watchData('/p/x', a);
+  t.watchChildren('/p/x', a);
+  t.watchChildren('/p/x', b);
+  t.watchChildren('/p', b);
+  del(t, '/p/x');
+  assert.deepEqual(log, [
+    `a:${EventType.NodeDeleted}:/p/x`,
+    `b:${EventType.NodeDeleted}:/p/x`,
+    `b:${EventType.NodeChildrenChanged}:/p`,
+  ]);
+  assert.equal(t.dataWatches.size + t.childWatches.size, 0, 'one-shot watches are consumed');
+});
+
+test('persistent watches stay; recursive ones see descendants but never NodeChildrenChanged', () => {
+  const t = new DataTree({ extendedTypes: false });
+  const log: string[] = [];
+  const p = new RecordingWatcher('p', log);
+  const r = new RecordingWatcher('r', log);
+  create(t, '/top');
+  t.dataWatches.add('/top', p, MODE_PERSISTENT);
+  t.childWatches.add('/top', p, MODE_PERSISTENT);
+  t.dataWatches.add('/top', r, MODE_PERSISTENT_RECURSIVE);
+  create(t, '/top/a');
+  t.processTxn(hdr(OpCode.setData), { type: OpCode.setData, path: '/top/a', data: null, version: 1 });
+  t.processTxn(hdr(OpCode.setData), { type: OpCode.setData, path: '/top', data: null, version: 1 });
+  t.processTxn(hdr(OpCode.setData), { type: OpCode.setData, path: '/top', data: null, version: 2 });
+  assert.deepEqual(log, [
+    `r:${EventType.NodeCreated}:/top/a`,
+    `p:${EventType.NodeChildrenChanged}:/top`,
+    `r:${EventType.NodeDataChanged}:/top/a`,
+    `p:${EventType.NodeDataChanged}:/top`,
+    `r:${EventType.NodeDataChanged}:/top`,
+    `p:${EventType.NodeDataChanged}:/top`,
+    `r:${EventType.NodeDataChanged}:/top`,
+  ]);
+});
+
+test('a closed watcher\'s watches are all removed', () => {
+  const t = new DataTree({ extendedTypes: false });
+  const w = new RecordingWatcher('w', []);
+  for (let i = 0; i < 100; i++) t.statNode(`/n${i}`, w);
+  t.watchChildren('/', w);
+  assert.equal(t.dataWatches.size, 100);
+  t.removeWatcher(w);
+  assert.equal(t.dataWatches.size, 0);
+  assert.equal(t.childWatches.size, 0);
+  assert.equal(t.dataWatches.pathCount, 0);
+});
+
+test('deleting a missing node is NONODE and changes nothing', () => {
+  const t = new DataTree({ extendedTypes: false });
+  assert.equal(del(t, '/nope').err, Err.NONODE);
+  assert.throws(() => t.setData('/nope', null, 1, 1, 1), KeeperError);
+});

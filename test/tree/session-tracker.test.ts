@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SessionTracker, type Expirable } from '../../src/tree/session-tracker.js';
+
+const s = (timeoutMs: number, name: string): Expirable & { name: string } => ({ timeoutMs, expiresAt: 0, name });
+
+test('deadlines are rounded up to the next tick and expire bucket by bucket', () => {
+  const t = new SessionTracker<ReturnType<typeof s>>(2000, 0);
+  const a = s(4000, 'a');
+  t.touch(a, 100);
+  assert.equal(a.expiresAt, 6000, 'ceil-to-next-tick(100 + 4000)');
+  assert.deepEqual(t.expire(5999), []);
+  assert.deepEqual(t.expire(6000).map((x) => x.name), ['a']);
+  assert.equal(t.size, 0);
+});
+
+test('a 4000 ms session expires 4-6 s after its last touch, as Apache\'s buckets do', () => {
+  for (const touchAt of [0, 1, 999, 1999, 3001]) {
+    const t = new SessionTracker<ReturnType<typeof s>>(2000, 0);
+    const a = s(4000, 'a');
+    t.touch(a, touchAt);
+    let expiredAt = -1;
+    for (let now = touchAt; now < touchAt + 10000 && expiredAt < 0; now += 10) {
+      if (t.expire(now).length > 0) expiredAt = now;
+    }
+    const after = expiredAt - touchAt;
+    assert.ok(after >= 4000 && after <= 6010, `touched at ${touchAt}: expired after ${after} ms`);
+  }
+});
+
+test('touching moves a session to a later bucket; removal stops its expiry', () => {
+  const t = new SessionTracker<ReturnType<typeof s>>(1000, 0);
+  const a = s(3000, 'a');
+  const b = s(3000, 'b');
+  t.touch(a, 0);
+  t.touch(b, 0);
+  t.touch(a, 2500);
+  t.remove(b);
+  assert.deepEqual(t.expire(4000).map((x) => x.name), []);
+  assert.deepEqual(t.expire(6000).map((x) => x.name), ['a']);
+  assert.equal(t.waitMs(6000), 1000);
+});
