@@ -67,6 +67,8 @@ export class Connection {
   lastZxid = 0;
   /** Set while queued for flushOut() at the end of the current reply drain. */
   dirty = false;
+  /** Requests forwarded to the sequencer and not yet answered. */
+  outstanding = 0;
 
   private readonly decoder: FrameDecoder;
   private readPaused = false;
@@ -131,15 +133,20 @@ export class Connection {
       return true;
     }
     const type = frame.readInt32BE(4);
-    if (type === OpCode.ping && this.state === OPEN) {
+    if (type === OpCode.ping && this.state === OPEN && this.outstanding === 0) {
+      // Nothing of this session is in flight, so answering here keeps its
+      // order; the zxid is never older than one the client has seen.
       this.packetsReceived++;
-      this.writeReplyHeader(Xid.ping, this.host.lastZxid(), 0);
+      this.writeReplyHeader(Xid.ping, Math.max(this.host.lastZxid(), this.lastZxid), 0);
       this.flushOut();
       this.host.pushTouch(this);
       return true;
     }
+    // Anything else, pings behind pending requests included, is answered by
+    // the sequencer in the session's order.
     if (!this.host.pushPacket(this, frame)) return this.stopOnFullRing();
     this.packetsReceived++;
+    this.outstanding++;
     return true;
   };
 
@@ -242,7 +249,9 @@ export class Connection {
     this.frameRemaining = total - (end - start);
     this.packetsSent++;
     if (total >= 16) {
-      // ReplyHeader {xid, zxid, err}: remember the zxid the client has seen.
+      // ReplyHeader {xid, zxid, err}: a reply (not an event) settles one
+      // outstanding request; remember the newest zxid the client has seen.
+      if (src.readInt32BE(start) !== Xid.notification && this.outstanding > 0) this.outstanding--;
       const zxid = src.readInt32BE(start + 4) * 4294967296 + src.readUInt32BE(start + 8);
       if (zxid > this.lastZxid) this.lastZxid = zxid;
     }
@@ -280,8 +289,9 @@ export class Connection {
 
   // ---- verdicts from the sequencer -------------------------------------------
 
-  connected(timeoutMs: number, sessionId: bigint, passwd: Buffer): void {
+  connected(timeoutMs: number, sessionId: bigint, passwd: Buffer, zxid: number): void {
     if (this.state !== CONNECTING) return;
+    if (zxid > this.lastZxid) this.lastZxid = zxid;
     this.sessionId = sessionId;
     this.timeoutMs = timeoutMs;
     this.state = OPEN;

@@ -233,7 +233,8 @@ export class IoWorker implements ConnectionHost {
           case REP_CONNECTED: {
             const timeoutMs = v.getInt32(body);
             const sessionId = v.getBigInt64(body + 4);
-            c.connected(timeoutMs, sessionId, Buffer.from(ring.buf.subarray(body + 12, body + 28)));
+            const zxid = v.getInt32(body + 28) * 4294967296 + v.getUint32(body + 32);
+            c.connected(timeoutMs, sessionId, Buffer.from(ring.buf.subarray(body + 12, body + 28)), zxid);
             break;
           }
           case REP_REFUSED:

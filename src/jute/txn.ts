@@ -68,9 +68,7 @@ export function readTxnBody(r: Reader, type: number): Txn | null {
       const data = r.buffer();
       const acl = requiredACL(r);
       const ephemeral = r.bool();
-      // CreateTxnV0 (pre-3.3 logs) lacks parentCVersion; -1 means "parent's + 1".
-      const parentCVersion = r.remaining() >= 4 ? r.int() : -1;
-      return { type, path, data, acl, ephemeral, parentCVersion };
+      return { type, path, data, acl, ephemeral, parentCVersion: r.int() };
     }
     case OpCode.createContainer: {
       const path = r.path();

@@ -11,7 +11,7 @@
 //   REQ_CLOSED   (the socket is gone; the session lives on until it expires)
 //
 // sequencer → worker (reply ring)
-//   REP_CONNECTED  i32 timeOut, i64 sessionId, 16-byte passwd
+//   REP_CONNECTED  i32 timeOut, i64 sessionId, 16-byte passwd, i64 last applied zxid
 //   REP_REFUSED    flags: bit0 = answer with an invalid-session ConnectResponse
 //                  before closing (otherwise close without a reply)
 //   REP_FRAME      u32 totalLength, then the first bytes of a reply frame body

@@ -42,6 +42,7 @@ export function isReadOp(type: number): boolean {
     case OpCode.removeWatches:
     case OpCode.whoAmI:
     case OpCode.multiRead:
+    case OpCode.ping:
       return true;
     default:
       return false;
@@ -71,8 +72,7 @@ export function executeRead(ctx: ReadContext, conn: Conn, type: number, r: Reade
     case OpCode.exists: {
       const { path, watch } = readPathWatch(r);
       if (path.indexOf('\u0000') !== -1) throw new KeeperError(Err.BADARGUMENTS, path);
-      const existing = tree.getNode(path);
-      if (existing !== undefined) checkACL(policy, tree.aclOf(existing), Perms.READ, conn.authInfo, path);
+      // Apache 3.8 does not check ACLs on exists (a Stat reveals no data).
       const n = tree.statNode(path, watch ? conn : null);
       if (n === undefined) throw new KeeperError(Err.NONODE, path);
       writeNodeStat(w, n, ext);
@@ -203,12 +203,24 @@ export function executeRead(ctx: ReadContext, conn: Conn, type: number, r: Reade
       return;
     }
     case OpCode.whoAmI: {
+      // ClientInfo {authScheme, user}: the provider's user name (digest: the part before ':').
       w.int(conn.authInfo.length);
-      for (const id of conn.authInfo) w.ustring(id.scheme).ustring(id.id);
+      for (const id of conn.authInfo) w.ustring(id.scheme).ustring(userName(id.scheme, id.id));
       return;
     }
+    case OpCode.ping:
+      // A ping queued behind the session's writes: the header alone, in order.
+      return;
     default:
       throw new KeeperError(Err.UNIMPLEMENTED);
+  }
+}
+
+function userName(scheme: string, id: string): string {
+  switch (scheme) {
+    case 'digest': return id.split(':')[0] ?? '';
+    case 'super': return '';
+    default: return id;
   }
 }
 

@@ -60,13 +60,17 @@ export class ReplyChannel {
     }
   }
 
-  connected(connId: number, timeoutMs: number, idHi: number, idLo: number, passwd: Uint8Array): void {
+  /** lastZxid: the tree's last applied zxid when the session was (re)opened; pings answer no older. */
+  connected(connId: number, timeoutMs: number, idHi: number, idLo: number, passwd: Uint8Array, lastZxid: number): void {
     assert(passwd.length === 16, 'session password is 16 bytes');
-    this.put(REP_CONNECTED, 0, connId, 4 + 8 + 16, (view, buf, at) => {
+    this.put(REP_CONNECTED, 0, connId, 4 + 8 + 16 + 8, (view, buf, at) => {
       view.setInt32(at, timeoutMs);
       view.setInt32(at + 4, idHi);
       view.setInt32(at + 8, idLo);
       buf.set(passwd, at + 12);
+      const hi = Math.floor(lastZxid / 4294967296);
+      view.setInt32(at + 28, hi | 0);
+      view.setUint32(at + 32, lastZxid - hi * 4294967296);
     });
   }
 

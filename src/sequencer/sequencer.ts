@@ -204,12 +204,13 @@ export class Sequencer implements ReadContext {
 
   /** Publish replies and the applied zxid. Also called after asynchronous commits. */
   publish(): void {
-    for (const ch of this.channels) ch.flush();
+    // The zxid first: a worker that sees a reply must see a zxid at least as new.
     const z = this.tree.lastProcessedZxid;
     if (z !== this.publishedZxid) {
       this.publishedZxid = z;
       this.onZxid(z);
     }
+    for (const ch of this.channels) ch.flush();
   }
 
   // ---- connections and sessions ---------------------------------------------
@@ -255,6 +256,13 @@ export class Sequencer implements ReadContext {
     }
 
     const session = this.sessions.get(sid);
+    // As Apache: a reconnect attempt for a session closes the session's
+    // current connection first, before the password is checked.
+    const old = session?.conn ?? null;
+    if (old !== null && old !== conn) {
+      this.detach(old);
+      this.channels[old.worker]!.close(old.connId, CloseReason.sessionReconnected);
+    }
     if (session === undefined || session.closing || !Buffer.from(session.passwd).equals(passwd)) {
       log.info(session === undefined || session.closing
         ? `invalid session 0x${hex64(sid)} for client ${address}:${port}, probably expired`
@@ -264,16 +272,11 @@ export class Sequencer implements ReadContext {
       channel.refused(connId, REFUSED_FLAG_SEND_INVALID);
       return;
     }
-    const old = session.conn;
-    if (old !== null && old !== conn) {
-      this.detach(old);
-      this.channels[old.worker]!.close(old.connId, CloseReason.sessionReconnected);
-    }
     session.timeoutMs = timeoutMs;
     this.tracker.touch(session, this.opts.clock.nowMs());
     session.conn = conn;
     conn.session = session;
-    channel.connected(connId, timeoutMs, session.idHi, session.idLo, session.passwd);
+    channel.connected(connId, timeoutMs, session.idHi, session.idLo, session.passwd, this.tree.lastProcessedZxid);
     if (log.enabled('debug')) log.debug(`session 0x${hex64(sid)} reconnected from ${address}:${port}`);
   }
 
@@ -335,10 +338,6 @@ export class Sequencer implements ReadContext {
 
     if (type === OpCode.auth) {
       this.onAuth(conn, xid, r);
-      return;
-    }
-    if (type === OpCode.ping) {
-      this.replyHeader(conn, Xid.ping, this.tree.lastProcessedZxid, Err.OK);
       return;
     }
     if (isWriteOp(type) || type === OpCode.closeSession) {
@@ -466,7 +465,8 @@ export class Sequencer implements ReadContext {
     if (p.origin === ORIGIN_CONNECT) {
       const conn = p.conn!;
       if (conn.alive && session !== null && session.conn === conn) {
-        this.channels[conn.worker]!.connected(conn.connId, session.timeoutMs, session.idHi, session.idLo, session.passwd);
+        this.channels[conn.worker]!.connected(conn.connId, session.timeoutMs, session.idHi, session.idLo, session.passwd,
+          this.tree.lastProcessedZxid);
       }
     } else if (p.origin === ORIGIN_CLIENT && p.conn !== null) {
       this.replyToWrite(p, rc);

@@ -23,7 +23,7 @@ import {
 } from '../../src/jute/index.js';
 import {
   Run, RawConn, OPEN_ACL, connectRequestFrame, describeConnectResponse, describeFrame, diffTranscripts,
-  requestFrame, setDataFrameOfLength, withTimeout, type Target, type Transcript,
+  killOnExit, requestFrame, setDataFrameOfLength, withTimeout, type Target, type Transcript,
 } from '../support/compat-wire.js';
 
 type Scenario = (run: Run) => Promise<void>;
@@ -747,7 +747,8 @@ const setWatchesScenario: Scenario = async (run) => {
  * Apache 3.8 knows WatcherType Children (1), Data (2) and Any (3) only:
  * Persistent (4) and PersistentRecursive (5) came with 3.9, and 3.8 answers
  * MARSHALLINGERROR for them. In 3.8 a Data or Children check matches a
- * watcher of any mode on the path.
+ * watcher of any mode on the path (and any connection's watcher: a bug 3.9
+ * fixed). zoonode follows 3.9 here, deliberately; see the test below.
  */
 const watcherTypesScenario: Scenario = async (run) => {
   const A = await run.connect('A');
@@ -788,6 +789,7 @@ if (!isApacheInstalled()) {
 
     before(async () => {
       shared = await startApache();
+      killOnExit(shared.process);
     });
 
     after(async () => {
@@ -809,6 +811,7 @@ if (!isApacheInstalled()) {
 
       before(async () => {
         const a = await startApache();
+        killOnExit(a.process);
         try {
           apache = await runScenario(apacheTarget(a), mainScenario, true);
         } finally {
@@ -877,7 +880,6 @@ if (!isApacheInstalled()) {
       ['exists on a node the caller may not read', existsAclScenario],
       ['whoAmI after addauth digest', whoAmIScenario],
       ['setWatches, setWatches2, addWatch', setWatchesScenario],
-      ['checkWatches/removeWatches on persistent and recursive watches', watcherTypesScenario],
     ];
     for (const [name, scenario] of sharedScenarios) {
       for (const workers of [0, 2]) {
@@ -914,6 +916,45 @@ if (!isApacheInstalled()) {
         const applied = t.steps.find((s) => s.label === 'V2 setData in a 1,048,575-byte frame')!;
         assert.equal(applied.err, 0);
         assert.equal((applied.body as { stat: { dataLength: number } }).stat.dataLength, 1_048_575 - 4 - 4 - 4 - 3 - 4 - 4);
+      }
+    });
+
+    test('checkWatches/removeWatches on persistent and recursive watches follow Apache 3.9 (deliberate: 3.8 lacks types 4 and 5)', async (t) => {
+      const apache = await apacheShared('checkWatches/removeWatches on persistent and recursive watches', watcherTypesScenario);
+      t.diagnostic(`Apache 3.8 answers: ${JSON.stringify(apache.steps.filter((x) => /Watches/.test(x.label)).map((x) => [x.label, x.err]))}`);
+      for (const workers of [0, 2]) {
+        const z = await startZoonode({ workers });
+        try {
+          const a = await ZkClient.connect(z.host, z.port, { ping: false });
+          const b = await ZkClient.connect(z.host, z.port, { ping: false });
+          for (const p of ['/wt45', '/wt45/p', '/wt45/r']) await b.create(p, null);
+          const ask = async (type: number, path: string, watcherType: number) =>
+            (await a.request(type, (w) => { w.ustring(path).int(watcherType); })).hdr.err;
+          assert.equal((await a.request(OpCode.addWatch, (w) => { w.ustring('/wt45/p').int(0); })).hdr.err, 0);
+          assert.equal((await a.request(OpCode.addWatch, (w) => { w.ustring('/wt45/r').int(1); })).hdr.err, 0);
+          const NOWATCHER = -121;
+          const MARSHALLINGERROR = -5;
+          const expectP = [NOWATCHER, NOWATCHER, 0, 0, NOWATCHER, MARSHALLINGERROR];
+          const expectR = [NOWATCHER, NOWATCHER, 0, NOWATCHER, 0, MARSHALLINGERROR];
+          for (let type = 1; type <= 6; type++) {
+            assert.equal(await ask(OpCode.checkWatches, '/wt45/p', type), expectP[type - 1], `check /wt45/p type ${type}`);
+            assert.equal(await ask(OpCode.checkWatches, '/wt45/r', type), expectR[type - 1], `check /wt45/r type ${type}`);
+          }
+          // b's watches do not count for a's checks.
+          assert.equal((await b.request(OpCode.checkWatches, (w) => { w.ustring('/wt45/p').int(3); })).hdr.err, NOWATCHER);
+          assert.equal(await ask(OpCode.removeWatches, '/wt45/r', 5), 0);
+          assert.equal(await ask(OpCode.removeWatches, '/wt45/p', 4), 0);
+          assert.equal(await ask(OpCode.removeWatches, '/wt45/p', 4), NOWATCHER, 'already removed');
+          await b.setData('/wt45/p', Buffer.from('x'));
+          await b.setData('/wt45/r', Buffer.from('x'));
+          await b.create('/wt45/r/c', null);
+          await a.sync('/');
+          assert.deepEqual(a.events, [], 'removed persistent watches fire no more');
+          await a.close();
+          await b.close();
+        } finally {
+          await z.stop();
+        }
       }
     });
 

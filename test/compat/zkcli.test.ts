@@ -5,7 +5,7 @@
 // takes exactly one zxid on each).
 //
 // Per server: one batch script (create in every mode, get, get -s, stat, set,
-// set -v with a wrong version, ls, ls -s, delete, deleteall, delete of a
+// set -v / delete -v with a wrong version, ls, ls -s, delete, delete of a
 // non-empty node, sync), one interactive session that holds watches (get -w,
 // ls -w) while a raw client changes the nodes, one batch that checks the
 // state afterwards, one with addauth/whoami/getAcl, and deleteall last (the
@@ -17,6 +17,7 @@ import { startZoonode, workerModes } from '../support/zoonode.js';
 import { isApacheInstalled, startApache } from '../support/apache.js';
 import { isZkCliInstalled, normalizeZkCliOutput, runZkCliScript, ZkCli } from '../support/zkcli-driver.js';
 import { ZkClient } from '../../native-free-bench/zk-client.js';
+import { killOnExit } from '../support/compat-wire.js';
 
 const mainScript = [
   'create /a hello',
@@ -157,6 +158,7 @@ if (!isApacheInstalled() || !isZkCliInstalled()) {
 
     before(async () => {
       const a = await startApache();
+      killOnExit(a.process);
       try {
         apache = await runAll(a.host, a.port);
       } finally {

@@ -15,6 +15,7 @@
 // Children lists are sorted (both servers return them in hash order).
 
 import net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { ZkClient, OPEN_ACL, type ConnectOptions, type Reply } from '../../native-free-bench/zk-client.js';
 import {
   Reader, Writer, OpCode, Xid, FrameDecoder,
@@ -25,6 +26,19 @@ import {
 } from '../../src/jute/index.js';
 
 export { OPEN_ACL };
+
+/**
+ * Kill a child process (an Apache JVM, a zkCli) if this test process exits
+ * without stopping it (a crash, a closed stdout pipe): after() hooks do not
+ * run then, and a JVM would outlive the tests.
+ */
+export function killOnExit(child: ChildProcess): void {
+  const kill = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', kill);
+  child.once('exit', () => process.off('exit', kill));
+}
 
 export interface Target {
   name: string;

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { zkCli } from './apache.js';
+import { killOnExit } from './compat-wire.js';
 
 export function isZkCliInstalled(): boolean {
   return fs.existsSync(zkCli) && fs.existsSync('/usr/bin/java');
@@ -27,6 +28,7 @@ export class ZkCli {
       stdio: ['pipe', 'pipe', 'ignore'],
       env: { ...process.env, CLIENT_JVMFLAGS: '-Xmx128m -XX:TieredStopAtLevel=1' },
     });
+    killOnExit(this.child);
     this.child.stdout!.setEncoding('utf8');
     this.child.stdout!.on('data', (d: string) => {
       this.output += d;

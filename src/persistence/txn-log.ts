@@ -1,0 +1,340 @@
+// The txn log writer: Apache's log format with group commit.
+//
+// append() encodes a txn into the current segment's pending buffer; flush()
+// starts a write of everything pending if none is in flight. While a write
+// and its fsync are in flight, new txns accumulate, and the next write covers
+// them all: one fsync per batch, however many txns. Only after the fsync is
+// onDurable(zxid) called: the sequencer replies only then (durability first;
+// forceSync=no skips the fsync, as in Apache).
+//
+// A segment is one log file, named after its first zxid and preallocated in
+// preAllocSize steps (a sparse extension, as Apache does) so that a zero
+// length marks the end. roll() makes the next append start a new file.
+//
+// On a write or fsync error (ENOSPC, EIO) the log stops taking txns: it
+// truncates the file back to the end of the last durable txn (so recovery
+// never replays a txn that a client was told failed), and reports the error
+// once through onFailure. probe() later tells whether the disk works again.
+//
+// Never blocks the thread: all file I/O is asynchronous.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { Logger } from '../util/log.js';
+import { Writer } from '../jute/writer.js';
+import type { Txn, TxnHeader } from '../jute/txn.js';
+import { adler32 } from './checksum.js';
+import { logName, fsyncDir } from './file-names.js';
+import { ENTRY_END, TXNLOG_MAGIC, writeFileHeader, writeTxnBodyBytes } from './txn-entry.js';
+
+const log = new Logger('txnlog');
+
+export interface TxnLogOptions {
+  /** The version-2 directory under dataLogDir. */
+  dir: string;
+  /** Preallocation step in bytes (zoo.cfg preAllocSize is in KB). */
+  preAllocBytes: number;
+  forceSync: boolean;
+  fsyncWarningThresholdMs: number;
+  /** File system calls, replaceable by a faulty double in tests. */
+  fsio?: LogFs;
+}
+
+/** The asynchronous file calls the log makes. */
+export interface LogFs {
+  open(p: string, flags: string, cb: (err: NodeJS.ErrnoException | null, fd: number) => void): void;
+  write(fd: number, buf: Buffer, off: number, len: number, pos: number, cb: (err: NodeJS.ErrnoException | null, written: number) => void): void;
+  fdatasync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
+  ftruncate(fd: number, len: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
+  close(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
+}
+
+const nodeFs: LogFs = {
+  open: (p, flags, cb) => fs.open(p, flags, cb),
+  write: (fd, buf, off, len, pos, cb) => fs.write(fd, buf, off, len, pos, cb),
+  fdatasync: (fd, cb) => fs.fdatasync(fd, cb),
+  ftruncate: (fd, len, cb) => fs.ftruncate(fd, len, cb),
+  close: (fd, cb) => fs.close(fd, cb),
+};
+
+function call<T>(fn: (cb: (err: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
+}
+
+/** Apache's FilePadding.calculateFileSizeWithPadding. */
+export function paddedSize(position: number, fileSize: number, preAlloc: number): number {
+  if (preAlloc > 0 && position + 4096 >= fileSize) {
+    if (position > fileSize) {
+      fileSize = position + preAlloc;
+      fileSize -= fileSize % preAlloc;
+    } else {
+      fileSize += preAlloc;
+    }
+  }
+  return fileSize;
+}
+
+class Segment {
+  fd = -1;
+  /** Bytes written to the file (header included). */
+  position = 0;
+  /** End of the last txn known durable. */
+  durablePosition = 0;
+  /** Preallocated size. */
+  size = 0;
+  pending = new Writer(64 * 1024);
+  pendingLastZxid = -1;
+  sealed = false;
+  txns = 0;
+
+  constructor(readonly name: string, readonly firstZxid: number) {}
+}
+
+export interface TxnLogStats {
+  fsyncs: number;
+  fsyncMsTotal: number;
+  fsyncMsMax: number;
+  lastFsyncMs: number;
+  fsyncsOverThreshold: number;
+  txnsWritten: number;
+  bytesWritten: number;
+}
+
+export class TxnLog {
+  onDurable: (zxid: number) => void = () => {};
+  onFailure: (err: Error) => void = () => {};
+  readonly stats: TxnLogStats = {
+    fsyncs: 0, fsyncMsTotal: 0, fsyncMsMax: 0, lastFsyncMs: 0, fsyncsOverThreshold: 0, txnsWritten: 0, bytesWritten: 0,
+  };
+
+  private readonly segments: Segment[] = [];
+  private inflight = false;
+  private failure: Error | null = null;
+  private spare: Writer | null = null;
+  private lastAppended = -1;
+  private durable = -1;
+  private closing: (() => void) | null = null;
+  private readonly fsio: LogFs;
+
+  constructor(private readonly opts: TxnLogOptions) {
+    this.fsio = opts.fsio ?? nodeFs;
+  }
+
+  get failed(): Error | null {
+    return this.failure;
+  }
+
+  get lastDurableZxid(): number {
+    return this.durable;
+  }
+
+  /** Txns appended to the current (newest) segment: the sequencer's snapshot trigger counts them. */
+  get currentSegmentTxns(): number {
+    const s = this.segments[this.segments.length - 1];
+    return s === undefined || s.sealed ? 0 : s.txns;
+  }
+
+  append(hdr: TxnHeader, txn: Txn | null): void {
+    if (this.failure !== null) throw new Error(`txn log is failed: ${this.failure.message}`);
+    let seg = this.segments[this.segments.length - 1];
+    if (seg === undefined || seg.sealed) {
+      seg = new Segment(logName(hdr.zxid), hdr.zxid);
+      this.segments.push(seg);
+    }
+    const w = seg.pending;
+    const at = w.pos;
+    w.ensure(12);
+    w.pos += 12;
+    const bodyStart = w.pos;
+    writeTxnBodyBytes(w, hdr, txn);
+    const len = w.pos - bodyStart;
+    const crc = adler32(w.buf, bodyStart, w.pos);
+    w.view.setUint32(at, 0);
+    w.view.setUint32(at + 4, crc);
+    w.view.setInt32(at + 8, len);
+    w.byte(ENTRY_END);
+    seg.pendingLastZxid = hdr.zxid;
+    seg.txns++;
+    this.lastAppended = hdr.zxid;
+  }
+
+  /** The next append starts a new log file. */
+  roll(): void {
+    const seg = this.segments[this.segments.length - 1];
+    if (seg !== undefined) seg.sealed = true;
+  }
+
+  flush(): void {
+    if (this.inflight || this.failure !== null) return;
+    if (!this.segments.some((s) => s.pending.pos > 0)) return;
+    this.inflight = true;
+    this.writeBatch().then(
+      (zxid) => {
+        this.inflight = false;
+        if (zxid >= 0) {
+          this.durable = zxid;
+          this.onDurable(zxid);
+        }
+        if (this.closing !== null && !this.segments.some((s) => s.pending.pos > 0)) {
+          const done = this.closing;
+          this.closing = null;
+          void this.closeAll().then(done, done);
+          return;
+        }
+        this.flush();
+      },
+      (err: NodeJS.ErrnoException) => {
+        this.inflight = false;
+        void this.fail(err);
+      },
+    );
+  }
+
+  /** Write and fsync everything pending, oldest segment first. Returns the highest durable zxid, or -1. */
+  private async writeBatch(): Promise<number> {
+    let durableZxid = -1;
+    const touched: Segment[] = [];
+    for (const seg of this.segments) {
+      if (seg.pending.pos === 0) continue;
+      if (seg.fd < 0) await this.open(seg);
+      const buf = seg.pending;
+      const lastZxid = seg.pendingLastZxid;
+      seg.pending = this.spare ?? new Writer(64 * 1024);
+      this.spare = null;
+      const len = buf.pos;
+      const newSize = paddedSize(seg.position + len, seg.size, this.opts.preAllocBytes);
+      if (newSize !== seg.size) {
+        await call<number>((cb) => this.fsio.write(seg.fd, ZERO_BYTE, 0, 1, newSize - 1, cb));
+        seg.size = newSize;
+      }
+      let off = 0;
+      while (off < len) {
+        const n = await call<number>((cb) => this.fsio.write(seg.fd, buf.buf, off, len - off, seg.position + off, cb));
+        off += n;
+      }
+      seg.position += len;
+      this.stats.bytesWritten += len;
+      buf.reset();
+      this.spare = buf;
+      touched.push(seg);
+      durableZxid = lastZxid;
+    }
+    if (this.opts.forceSync) {
+      for (const seg of touched) {
+        const t0 = performance.now();
+        await call<void>((cb) => this.fsio.fdatasync(seg.fd, (err) => cb(err, undefined)));
+        this.recordFsync(performance.now() - t0, seg);
+      }
+    }
+    for (const seg of touched) seg.durablePosition = seg.position;
+    // Close segments that are complete and superseded.
+    while (this.segments.length > 1 && this.segments[0]!.sealed && this.segments[0]!.pending.pos === 0) {
+      const old = this.segments.shift()!;
+      if (old.fd >= 0) await call<void>((cb) => this.fsio.close(old.fd, (err) => cb(err, undefined)));
+    }
+    return durableZxid;
+  }
+
+  private recordFsync(ms: number, seg: Segment): void {
+    const s = this.stats;
+    s.fsyncs++;
+    s.fsyncMsTotal += ms;
+    s.lastFsyncMs = ms;
+    if (ms > s.fsyncMsMax) s.fsyncMsMax = ms;
+    if (ms > this.opts.fsyncWarningThresholdMs) {
+      s.fsyncsOverThreshold++;
+      log.warn(`fsync of the txn log ${seg.name} took ${ms.toFixed(0)} ms (over fsync.warningthresholdms=${this.opts.fsyncWarningThresholdMs}); ` +
+        'every write waits for it');
+    }
+  }
+
+  private async open(seg: Segment): Promise<void> {
+    const file = path.join(this.opts.dir, seg.name);
+    log.info(`creating txn log ${file}`);
+    seg.fd = await call<number>((cb) => this.fsio.open(file, 'wx', cb));
+    const w = new Writer(16);
+    writeFileHeader(w, TXNLOG_MAGIC);
+    await call<number>((cb) => this.fsio.write(seg.fd, w.buf, 0, 16, 0, cb));
+    seg.position = 16;
+    seg.durablePosition = 16;
+    // The directory entry must survive a crash too.
+    fsyncDir(this.opts.dir);
+  }
+
+  private async fail(err: NodeJS.ErrnoException): Promise<void> {
+    if (this.failure !== null) return;
+    this.failure = err;
+    log.error(`txn log write failed (${err.code ?? err.message}); no more writes are accepted until the disk is writable again. ` +
+      `The log is cut back to the last durable txn 0x${this.durable.toString(16)}.`);
+    for (const seg of this.segments) {
+      seg.pending.reset();
+      if (seg.fd < 0) continue;
+      try {
+        // Cut back to what was durable: recovery must not replay failed txns.
+        await call<void>((cb) => this.fsio.ftruncate(seg.fd, seg.durablePosition, (e) => cb(e, undefined)));
+        await call<void>((cb) => this.fsio.fdatasync(seg.fd, (e) => cb(e, undefined)));
+      } catch (e) {
+        log.error(`could not cut ${seg.name} back to offset ${seg.durablePosition}: ${(e as Error).message}; ` +
+          'recovery will treat the rest as a torn tail');
+      }
+      await call<void>((cb) => this.fsio.close(seg.fd, (e) => cb(e, undefined))).catch(() => undefined);
+      seg.fd = -1;
+    }
+    this.segments.length = 0;
+    this.onFailure(err);
+  }
+
+  /**
+   * After a failure: try a small write + fsync in the log directory. On
+   * success the log accepts txns again, starting a new file.
+   */
+  async probe(): Promise<boolean> {
+    if (this.failure === null) return true;
+    const file = path.join(this.opts.dir, `.probe-${process.pid}`);
+    try {
+      const fd = await call<number>((cb) => this.fsio.open(file, 'w', cb));
+      try {
+        await call<number>((cb) => this.fsio.write(fd, Buffer.alloc(this.opts.preAllocBytes > 0 ? Math.min(this.opts.preAllocBytes, 1 << 20) : 4096), 0, 4096, 0, cb));
+        await call<void>((cb) => this.fsio.fdatasync(fd, (e) => cb(e, undefined)));
+      } finally {
+        await call<void>((cb) => this.fsio.close(fd, (e) => cb(e, undefined))).catch(() => undefined);
+      }
+      fs.rmSync(file, { force: true });
+      this.failure = null;
+      log.info('the txn log directory is writable again; accepting writes');
+      return true;
+    } catch {
+      fs.rmSync(file, { force: true });
+      return false;
+    }
+  }
+
+  /** Write what is pending, then close every file. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.failure !== null) { resolve(); return; }
+      if (!this.inflight && !this.segments.some((s) => s.pending.pos > 0)) {
+        void this.closeAll().then(resolve, resolve);
+        return;
+      }
+      this.closing = resolve;
+      this.flush();
+    });
+  }
+
+  private async closeAll(): Promise<void> {
+    for (const seg of this.segments) {
+      if (seg.fd >= 0) {
+        await call<void>((cb) => this.fsio.close(seg.fd, (e) => cb(e, undefined))).catch(() => undefined);
+        seg.fd = -1;
+      }
+    }
+    this.segments.length = 0;
+  }
+
+  get lastAppendedZxid(): number {
+    return this.lastAppended;
+  }
+}
+
+const ZERO_BYTE = Buffer.alloc(1);
