@@ -50,3 +50,13 @@ export class KeeperError extends Error {
     super(`${errName(code)}${path !== undefined ? ` ${path}` : ''}`);
   }
 }
+
+/**
+ * An error reply that still carries a record after the ReplyHeader, where
+ * Apache sends one (a multiRead refused mid-way sends its MultiResponse so far).
+ */
+export class KeeperErrorWithBody extends KeeperError {
+  constructor(code: number, readonly bodyBytes: Uint8Array) {
+    super(code);
+  }
+}

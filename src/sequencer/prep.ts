@@ -9,7 +9,10 @@
 import { OpCode, createModeOf, Perms } from '../jute/opcodes.js';
 import { Err, KeeperError } from '../jute/errors.js';
 import type { Reader } from '../jute/reader.js';
-import { readCreate, readPathVersion, readSetACL, readSetData, type ACL } from '../jute/records.js';
+import {
+  readCreate, readPathVersion, readSetACL, readSetData, readMultiRequest,
+  type ACL, type CreateRequest, type PathVersionRequest, type SetDataRequest,
+} from '../jute/records.js';
 import type { Txn } from '../jute/txn.js';
 import { checkACL, fixupACL, type AclPolicy, type AuthInfo } from '../tree/acl.js';
 import type { DataTree } from '../tree/data-tree.js';
@@ -57,6 +60,8 @@ export class Prep {
   private readonly records: ChangeRecord[] = [];
   private recordsHead = 0;
   private readonly byPath = new Map<string, ChangeRecord>();
+  /** While a multi is prepped: what each add() replaced, to roll back on failure. */
+  private undo: [string, ChangeRecord | undefined][] | null = null;
 
   constructor(private readonly tree: DataTree, private readonly opts: PrepOptions) {}
 
@@ -77,6 +82,7 @@ export class Prep {
   }
 
   private add(c: ChangeRecord): void {
+    if (this.undo !== null) this.undo.push([c.path, this.byPath.get(c.path)]);
     this.records.push(c);
     this.byPath.set(c.path, c);
   }
@@ -113,11 +119,13 @@ export class Prep {
       case OpCode.create2:
       case OpCode.createContainer:
       case OpCode.createTTL:
-        return this.create(type, r, zxid, session, authInfo);
+        return this.create(type, readCreate(r, type === OpCode.createTTL), zxid, session, authInfo);
       case OpCode.delete:
-        return this.delete(r, zxid, session, authInfo);
+        return this.delete(readPathVersion(r), zxid, session, authInfo);
       case OpCode.setData:
-        return this.setData(r, zxid, session, authInfo);
+        return this.setData(readSetData(r), zxid, session, authInfo);
+      case OpCode.multi:
+        return this.multi(r, zxid, session, authInfo);
       case OpCode.setACL:
         return this.setACL(r, zxid, session, authInfo);
       case OpCode.reconfig:
@@ -130,8 +138,78 @@ export class Prep {
     }
   }
 
-  private create(type: number, r: Reader, zxid: number, session: Session, authInfo: AuthInfo): Txn {
-    const req = readCreate(r, type === OpCode.createTTL);
+  /**
+   * multi: every op prepped with the same zxid, in order. The first refused
+   * op becomes an error sub-txn, the ones after it RUNTIMEINCONSISTENCY, and
+   * the change records of the ops before it are rolled back: nothing of a
+   * failed multi is visible to later requests. A read op inside a multi is a
+   * marshalling error (as Apache answers it).
+   */
+  private multi(r: Reader, zxid: number, session: Session, authInfo: AuthInfo): Txn {
+    const ops = readMultiRequest(r);
+    for (const op of ops) {
+      if (op.type === OpCode.getData || op.type === OpCode.getChildren) throw new KeeperError(Err.MARSHALLINGERROR);
+    }
+    const txns: Txn[] = [];
+    const undo: [string, ChangeRecord | undefined][] = [];
+    const recordsBefore = this.records.length;
+    this.undo = undo;
+    let failed = false;
+    try {
+      for (const op of ops) {
+        if (failed) {
+          txns.push({ type: OpCode.error, err: Err.RUNTIMEINCONSISTENCY });
+          continue;
+        }
+        try {
+          switch (op.type) {
+            case OpCode.create:
+            case OpCode.create2:
+            case OpCode.createContainer:
+            case OpCode.createTTL:
+              txns.push(this.create(op.type, op.req, zxid, session, authInfo));
+              break;
+            case OpCode.delete:
+              txns.push(this.delete(op.req, zxid, session, authInfo));
+              break;
+            case OpCode.setData:
+              txns.push(this.setData(op.req, zxid, session, authInfo));
+              break;
+            case OpCode.check:
+              txns.push(this.check(op.req, session, authInfo));
+              break;
+          }
+        } catch (e) {
+          if (!(e instanceof KeeperError)) throw e;
+          failed = true;
+          txns.push({ type: OpCode.error, err: e.code });
+          this.records.length = recordsBefore;
+          for (let i = undo.length - 1; i >= 0; i--) {
+            const [path, prev] = undo[i]!;
+            if (prev === undefined) this.byPath.delete(path);
+            else this.byPath.set(path, prev);
+          }
+          undo.length = 0;
+        }
+      }
+    } finally {
+      this.undo = null;
+    }
+    return { type: OpCode.multi, txns };
+  }
+
+  private check(req: PathVersionRequest, session: Session, authInfo: AuthInfo): Txn {
+    this.checkSession(session);
+    const path = req.path;
+    if (pathError(path) !== null) throw new KeeperError(Err.BADARGUMENTS, path);
+    const node = this.recordFor(path);
+    checkACL(this.opts.policy, node.acl, Perms.READ, authInfo, path);
+    if (req.version !== -1 && req.version !== node.version) throw new KeeperError(Err.BADVERSION, path);
+    // Apache stores the incremented version in a CheckVersionTxn; applying it changes nothing.
+    return { type: OpCode.check, path, version: (node.version + 1) | 0 };
+  }
+
+  private create(type: number, req: CreateRequest, zxid: number, session: Session, authInfo: AuthInfo): Txn {
     const mode = createModeOf(req.flags);
     if (mode === undefined) throw new KeeperError(Err.BADARGUMENTS, req.path);
     // validateCreateRequest
@@ -184,8 +262,7 @@ export class Prep {
     return txn;
   }
 
-  private delete(r: Reader, zxid: number, session: Session, authInfo: AuthInfo): Txn {
-    const req = readPathVersion(r);
+  private delete(req: PathVersionRequest, zxid: number, session: Session, authInfo: AuthInfo): Txn {
     this.checkSession(session);
     const path = req.path;
     const slash = path.lastIndexOf('/');
@@ -203,8 +280,7 @@ export class Prep {
     return { type: OpCode.delete, path };
   }
 
-  private setData(r: Reader, zxid: number, session: Session, authInfo: AuthInfo): Txn {
-    const req = readSetData(r);
+  private setData(req: SetDataRequest, zxid: number, session: Session, authInfo: AuthInfo): Txn {
     this.checkSession(session);
     const path = req.path;
     if (pathError(path) !== null) throw new KeeperError(Err.BADARGUMENTS, path);

@@ -4,10 +4,10 @@
 // has started in `w`, or throws KeeperError for an error reply.
 
 import { OpCode, Perms, WatcherType, AddWatchMode } from '../jute/opcodes.js';
-import { Err, KeeperError } from '../jute/errors.js';
+import { Err, KeeperError, KeeperErrorWithBody } from '../jute/errors.js';
 import type { Reader } from '../jute/reader.js';
 import type { Writer } from '../jute/writer.js';
-import { readPathOnly, readPathWatch, readSetWatches, readPathInt, writeACLList, writeId } from '../jute/records.js';
+import { readPathOnly, readPathWatch, readSetWatches, readPathInt, readMultiRequest, writeACLList, writeId } from '../jute/records.js';
 import { checkACL, type AclPolicy } from '../tree/acl.js';
 import type { DataTree } from '../tree/data-tree.js';
 import { writeNodeStat, type ZNode } from '../tree/znode.js';
@@ -211,10 +211,49 @@ export function executeRead(ctx: ReadContext, conn: Conn, type: number, r: Reade
     case OpCode.ping:
       // A ping queued behind the session's writes: the header alone, in order.
       return;
+    case OpCode.multiRead: {
+      // Per-op results; an op that fails yields an ErrorResult and the rest still run.
+      const ops = readMultiRequest(r);
+      const reads = ops.filter((op) => op.type === OpCode.getData || op.type === OpCode.getChildren).length;
+      // Apache refuses a record mixing reads and writes while decoding it
+      // (header only); a record of writes fails at its first op, after the
+      // (still empty) MultiResponse was started, which is sent along.
+      if (reads > 0 && reads < ops.length) throw new KeeperError(Err.MARSHALLINGERROR);
+      if (reads < ops.length) throw new KeeperErrorWithBody(Err.MARSHALLINGERROR, EMPTY_MULTI_RESPONSE);
+      for (const op of ops) {
+        const path = op.req.path;
+        const n = tree.getNode(path);
+        let err: number = Err.OK;
+        if (n === undefined) {
+          err = Err.NONODE;
+        } else {
+          try {
+            checkACL(policy, tree.aclOf(n), Perms.READ, conn.authInfo, path);
+          } catch (e) {
+            if (!(e instanceof KeeperError)) throw e;
+            err = e.code;
+          }
+        }
+        if (err !== Err.OK || n === undefined) {
+          w.int(OpCode.error).bool(false).int(err).int(err);
+        } else if (op.type === OpCode.getData) {
+          w.int(OpCode.getData).bool(false).int(0).buffer(n.data);
+          writeNodeStat(w, n, ext);
+        } else {
+          w.int(OpCode.getChildren).bool(false).int(0);
+          writeChildren(w, n);
+        }
+      }
+      w.int(-1).bool(true).int(-1);
+      return;
+    }
     default:
       throw new KeeperError(Err.UNIMPLEMENTED);
   }
 }
+
+/** MultiHeader {-1, true, -1}: a MultiResponse with no results. */
+const EMPTY_MULTI_RESPONSE = Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 0xff, 0xff, 0xff, 0xff]);
 
 function userName(scheme: string, id: string): string {
   switch (scheme) {

@@ -26,7 +26,7 @@ import { sequencerBatchMax } from '../config/limits.js';
 import { Reader, JuteError } from '../jute/reader.js';
 import { Writer } from '../jute/writer.js';
 import { OpCode, Xid, KeeperState, opName } from '../jute/opcodes.js';
-import { Err, KeeperError, errName } from '../jute/errors.js';
+import { Err, KeeperError, KeeperErrorWithBody, errName } from '../jute/errors.js';
 import { readAuthPacket } from '../jute/records.js';
 import type { Txn, TxnHeader } from '../jute/txn.js';
 import type { RingReader } from '../ring/spsc-ring.js';
@@ -56,6 +56,7 @@ function isWriteOp(type: number): boolean {
     case OpCode.setData:
     case OpCode.setACL:
     case OpCode.reconfig:
+    case OpCode.multi:
       return true;
     default:
       return false;
@@ -70,8 +71,6 @@ function isWriteOp(type: number): boolean {
  */
 function isPendingOp(type: number): boolean {
   switch (type) {
-    case OpCode.multi:
-    case OpCode.multiRead:
     case OpCode.deleteContainer:
     case OpCode.sasl:
       return true;
@@ -393,6 +392,7 @@ export class Sequencer implements ReadContext {
       const code = errorCode(e);
       if (code === Err.UNIMPLEMENTED) log.debug(`${opName(type)} is not implemented yet; answered UNIMPLEMENTED`);
       w.reset().int(xid).long(this.tree.lastProcessedZxid).int(code);
+      if (e instanceof KeeperErrorWithBody) w.raw(e.bodyBytes);
     }
     this.send(conn, w);
   }
@@ -505,7 +505,11 @@ export class Sequencer implements ReadContext {
     const conn = p.conn!;
     const w = this.w.reset();
     const zxid = this.tree.lastProcessedZxid;
-    if (rc.err !== 0) {
+    if (p.requestType === OpCode.multi && p.hdr.type === OpCode.multi) {
+      // A multi answers OK with per-op results, failed or not.
+      w.int(p.xid).long(zxid).int(Err.OK);
+      writeMultiResults(w, rc.multi!);
+    } else if (rc.err !== 0) {
       w.int(p.xid).long(zxid).int(rc.err);
     } else {
       w.int(p.xid).long(zxid).int(Err.OK);
@@ -581,6 +585,39 @@ function errorCode(e: unknown): number {
   if (e instanceof KeeperError) return e.code;
   if (e instanceof JuteError) return Err.MARSHALLINGERROR;
   throw e;
+}
+
+/** MultiResponse: (MultiHeader{type, false, err} result)* MultiHeader{-1, true, -1}. */
+function writeMultiResults(w: Writer, results: readonly ApplyResult[]): void {
+  for (const r of results) {
+    switch (r.type) {
+      case OpCode.create:
+        w.int(OpCode.create).bool(false).int(0).ustring(r.path);
+        break;
+      case OpCode.create2:
+      case OpCode.createContainer:
+      case OpCode.createTTL:
+        w.int(OpCode.create2).bool(false).int(0).ustring(r.path);
+        writeStat(w, r.stat!);
+        break;
+      case OpCode.delete:
+      case OpCode.deleteContainer:
+        w.int(OpCode.delete).bool(false).int(0);
+        break;
+      case OpCode.setData:
+        w.int(OpCode.setData).bool(false).int(0);
+        writeStat(w, r.stat!);
+        break;
+      case OpCode.check:
+        w.int(OpCode.check).bool(false).int(0);
+        break;
+      default:
+        // error (the failed op, RUNTIMEINCONSISTENCY after it, OK for ops rolled back before it)
+        w.int(OpCode.error).bool(false).int(r.err).int(r.err);
+        break;
+    }
+  }
+  w.int(-1).bool(true).int(-1);
 }
 
 function writeStat(w: Writer, s: NodeStat): void {

@@ -776,6 +776,65 @@ const watcherTypesScenario: Scenario = async (run) => {
   await A.sync('A sync at the end', '/');
 };
 
+/** multi and multiRead: results per op, atomic failure, rollback of pending changes, events before the reply. */
+const multiScenario: Scenario = async (run) => {
+  const A = await run.connect('A');
+  const B = await run.connect('B');
+  const op = (w: Writer, type: number, write: (w: Writer) => void) => { w.int(type).bool(false).int(-1); write(w); };
+  const end = (w: Writer) => { w.int(-1).bool(true).int(-1); };
+  const create = (path: string, flags = 0) => (w: Writer) => writeCreate(w, { path, data: Buffer.from('d'), acl: OPEN_ACL, flags, ttl: -1 }, false);
+  const pv = (path: string, version: number) => (w: Writer) => writePathVersion(w, { path, version });
+  const sd = (path: string, version: number) => (w: Writer) => writeSetData(w, { path, data: Buffer.from('m'), version });
+  const pw = (path: string) => (w: Writer) => writePathWatch(w, { path, watch: false });
+  await A.create('create /mu', '/mu', null, 0);
+  await B.exists('B exists /mu/w with watch', '/mu/w', true);
+  await A.req('multi: create, sequential create, setData, check, create /mu/w', OpCode.multi, (w) => {
+    op(w, OpCode.create, create('/mu/a'));
+    op(w, OpCode.create, create('/mu/s-', 2));
+    op(w, OpCode.setData, sd('/mu/a', 0));
+    op(w, OpCode.check, pv('/mu/a', 1));
+    op(w, OpCode.create, create('/mu/w'));
+    end(w);
+  }, 'multi');
+  await B.sync('B sync (event arrived first)', '/');
+  await A.req('multi failing in the middle', OpCode.multi, (w) => {
+    op(w, OpCode.create, create('/mu/c'));
+    op(w, OpCode.create, create('/mu/s-', 2));
+    op(w, OpCode.delete, pv('/mu/nope', -1));
+    op(w, OpCode.setData, sd('/mu/a', -1));
+    end(w);
+  }, 'multi');
+  await A.exists('exists /mu/c (rolled back)', '/mu/c');
+  await A.create('sequential create after a rolled-back multi', '/mu/s-', null, 2);
+  await A.req('multi with a bad version check', OpCode.multi, (w) => {
+    op(w, OpCode.check, pv('/mu/a', 7));
+    op(w, OpCode.delete, pv('/mu/a', -1));
+    end(w);
+  }, 'multi');
+  await A.req('multi: delete two, one of them sequential', OpCode.multi, (w) => {
+    op(w, OpCode.delete, pv('/mu/w', -1));
+    op(w, OpCode.delete, pv('/mu/s-0000000001', -1));
+    end(w);
+  }, 'multi');
+  await A.req('empty multi', OpCode.multi, end, 'multi');
+  await A.req('multi with a getData op', OpCode.multi, (w) => { op(w, OpCode.getData, pw('/mu/a')); end(w); }, 'multi');
+  await A.req('multi: create under a missing parent, then more', OpCode.multi, (w) => {
+    op(w, OpCode.create, create('/missing/x'));
+    op(w, OpCode.create, create('/mu/never'));
+    end(w);
+  }, 'multi');
+  await A.req('multiRead: getData, getChildren, missing node', OpCode.multiRead, (w) => {
+    op(w, OpCode.getData, pw('/mu/a'));
+    op(w, OpCode.getChildren, pw('/mu'));
+    op(w, OpCode.getData, pw('/mu/nope'));
+    op(w, OpCode.getChildren, pw('/mu/a'));
+    end(w);
+  }, 'multi');
+  await A.req('multiRead with a write op', OpCode.multiRead, (w) => { op(w, OpCode.delete, pv('/mu/a', -1)); end(w); }, 'multi');
+  await A.getChildren('children of /mu at the end', '/mu');
+  await A.sync('A sync at the end', '/');
+};
+
 // ---- the tests --------------------------------------------------------------------
 
 if (!isApacheInstalled()) {
@@ -880,6 +939,7 @@ if (!isApacheInstalled()) {
       ['exists on a node the caller may not read', existsAclScenario],
       ['whoAmI after addauth digest', whoAmIScenario],
       ['setWatches, setWatches2, addWatch', setWatchesScenario],
+      ['multi and multiRead', multiScenario],
     ];
     for (const [name, scenario] of sharedScenarios) {
       for (const workers of [0, 2]) {

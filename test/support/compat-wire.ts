@@ -49,7 +49,7 @@ export interface Target {
 /** How to decode a successful reply body. */
 export type BodyKind =
   | 'none' | 'path' | 'pathStat' | 'stat' | 'dataStat' | 'children' | 'children2'
-  | 'aclStat' | 'int' | 'whoAmI' | 'stringSet';
+  | 'aclStat' | 'int' | 'whoAmI' | 'stringSet' | 'multi';
 
 export interface Step {
   /** What the scenario called this request. */
@@ -340,6 +340,30 @@ function decodeBody(run: Run, kind: BodyKind, r: Reader): unknown {
     case 'aclStat': return { acl: readACLList(r), stat: run.stat(readStat(r)) };
     case 'int': return { value: r.int() };
     case 'stringSet': return { strings: sortedOrNull(readStringList(r)) };
+    case 'multi': {
+      // MultiResponse: (MultiHeader{type, done, err} result)* until done.
+      const results: unknown[] = [];
+      for (let i = 0; i < 10000; i++) {
+        const type = r.int();
+        const done = r.bool();
+        const err = r.int();
+        if (done) return { results, end: [type, err] };
+        switch (type) {
+          case OpCode.create: results.push({ type, err, path: r.ustring() }); break;
+          case OpCode.create2: results.push({ type, err, path: r.ustring(), stat: run.stat(readStat(r)) }); break;
+          case OpCode.setData: results.push({ type, err, stat: run.stat(readStat(r)) }); break;
+          case OpCode.getData: {
+            const d = r.buffer();
+            results.push({ type, err, data: d === null ? null : Buffer.from(d).toString('latin1'), stat: run.stat(readStat(r)) });
+            break;
+          }
+          case OpCode.getChildren: results.push({ type, err, children: sortedOrNull(readStringList(r)) }); break;
+          case OpCode.error: results.push({ type, err, errorResponse: r.int() }); break;
+          default: results.push({ type, err });
+        }
+      }
+      return { results, unterminated: true };
+    }
     case 'whoAmI': {
       const n = r.int();
       const out: { scheme: string | null; user: string | null }[] = [];
