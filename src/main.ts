@@ -25,7 +25,6 @@ import { IoWorker } from './io/io-worker.js';
 import { parseWhitelist } from './io/four-letter.js';
 import type { IoThreadData } from './io/thread.js';
 import { SequencerRunner, type SequencerHandles } from './sequencer/runner.js';
-import { MemoryTxnLog } from './sequencer/txn-log-port.js';
 
 const log = new Logger('main');
 
@@ -67,8 +66,7 @@ async function startInline(cfg: Config): Promise<RunningServer> {
   const ctrl64 = new BigInt64Array(handles.ctrl);
   let io: IoWorker | null = null;
   const ioPump = new LocalPump(() => io!.drainReplies());
-  const runner = new SequencerRunner(cfg, systemClock, handles, new MemoryTxnLog(), [ioPump],
-    (drain) => new LocalPump(drain));
+  const runner = new SequencerRunner(cfg, systemClock, handles, [ioPump], (drain) => new LocalPump(drain));
   io = new IoWorker(
     {
       index: 0,
@@ -103,7 +101,7 @@ async function startInline(cfg: Config): Promise<RunningServer> {
       stopping ??= (async () => {
         worker.stop();
         ioPump.stop();
-        runner.stop();
+        await runner.stop();
         await new Promise<void>((r) => server.close(() => r()));
         resolveDone(null);
       })();
@@ -157,6 +155,7 @@ async function startThreaded(cfg: Config): Promise<RunningServer> {
     const onMsg = (m: ThreadMessage) => {
       if (m.type === type) { w.off('message', onMsg); resolve(m); }
       if (m.type === 'listen-error') { w.off('message', onMsg); reject(Object.assign(new Error(m.message), { code: m.code })); }
+      if (m.type === 'start-error') { w.off('message', onMsg); reject(new Error(m.message)); }
     };
     w.on('message', onMsg);
   });
@@ -260,7 +259,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   for (const w of cfg.warnings) log.warn(w);
   log.info(`zoonode ${version} starting with configuration${cfg.configFile ? ` from ${cfg.configFile}` : ''}:`);
   for (const line of describeConfig(cfg)) log.info(`  ${line}`);
-  log.warn('storage: this build keeps data in memory only; it is lost when the server stops');
 
   let server: RunningServer;
   try {

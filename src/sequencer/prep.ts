@@ -87,6 +87,14 @@ export class Prep {
     this.byPath.set(c.path, c);
   }
 
+  /** Forget every pending change (their txns failed: none of them will be applied). */
+  reset(): void {
+    this.records.length = 0;
+    this.recordsHead = 0;
+    this.byPath.clear();
+    this.undo = null;
+  }
+
   /** Forget records made by txns up to and including zxid (they are in the tree now). */
   applied(zxid: number): void {
     const recs = this.records;

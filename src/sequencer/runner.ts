@@ -1,15 +1,22 @@
-// Hosts a Sequencer on the current thread's event loop: the doorbell pump
-// that drains request rings, and the session-expiry timer. Used by the
-// sequencer thread (threaded mode) and by main.ts in inline mode.
+// Hosts the Sequencer on the current thread's event loop: storage and
+// recovery at start-up, the doorbell pump that drains request rings, the
+// session-expiry timer, and an orderly stop. Used by the sequencer thread
+// (threaded mode) and by main.ts in inline mode.
 
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../util/clock.js';
+import { Logger } from '../util/log.js';
 import { RingReader, RingWriter } from '../ring/spsc-ring.js';
 import { AtomicDoorbell, AtomicPump, type Doorbell } from '../ring/doorbell.js';
 import { CTRL_LAST_ZXID_I64, CTRL_SEQUENCER_BELL, CTRL_STRIDE, CTRL_WORKER_BELL_BASE } from '../ring/layout.js';
+import { DataTree } from '../tree/data-tree.js';
 import { ReplyChannel } from './reply-channel.js';
 import { Sequencer } from './sequencer.js';
-import type { TxnLogPort } from './txn-log-port.js';
+import { Storage } from './storage.js';
+
+const log = new Logger('sequencer');
 
 export interface SequencerHandles {
   ctrl: SharedArrayBuffer;
@@ -17,34 +24,65 @@ export interface SequencerHandles {
   replyRings: SharedArrayBuffer[];
 }
 
+type Pump = { start(): void; stop(): void; kick(): void };
+
 export class SequencerRunner {
   readonly sequencer: Sequencer;
-  private readonly pump: { start(): void; stop(): void; kick(): void };
+  readonly storage: Storage;
+  private readonly pump: Pump;
+  private readonly pool: Piscina;
   private expiryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
 
   /**
+   * Recovers the data directory and builds the sequencer. Throws (with the
+   * file and offset) if the data directory cannot be recovered.
+   *
    * `bells` are the doorbells of the workers' reply rings. In threaded mode
-   * they are Atomics-based and `pumpFor` builds an AtomicPump; inline mode
-   * passes same-thread pumps.
+   * they are Atomics-based and the pump an AtomicPump; inline mode passes
+   * same-thread doorbells and pump.
    */
   constructor(
     config: Config,
     clock: Clock,
     handles: SequencerHandles,
-    txnLog: TxnLogPort,
     bells: Doorbell[] | null,
-    makePump: ((drain: () => boolean, hasWork: () => boolean) => { start(): void; stop(): void; kick(): void }) | null,
+    makePump: ((drain: () => boolean, hasWork: () => boolean) => Pump) | null,
   ) {
     const ctrl32 = new Int32Array(handles.ctrl);
     const ctrl64 = new BigInt64Array(handles.ctrl);
+    this.pool = new Piscina({
+      filename: fileURLToPath(new URL('../persistence/snapshot-worker.js', import.meta.url)),
+      minThreads: 0,
+      maxThreads: 2,
+      idleTimeout: 10_000,
+    });
+    this.storage = new Storage(config, this.pool);
+    const tree = new DataTree({ extendedTypes: config.extendedTypesEnabled });
+    const restored = this.storage.restore(tree);
     const inputs = handles.requestRings.map((sab) => new RingReader(sab));
     const channels = handles.replyRings.map((sab, i) => new ReplyChannel(
       new RingWriter(sab),
       bells?.[i] ?? new AtomicDoorbell(ctrl32, CTRL_WORKER_BELL_BASE + i * CTRL_STRIDE),
     ));
-    this.sequencer = new Sequencer({ config, clock, serverId: 0 }, inputs, channels, txnLog);
+    this.sequencer = new Sequencer({
+      config, clock, serverId: 0,
+      restoredSessions: restored.sessions,
+      snapshots: this.storage,
+      probeLog: () => this.storage.log.probe(),
+    }, inputs, channels, this.storage.log, tree);
     this.sequencer.onZxid = (z) => Atomics.store(ctrl64, CTRL_LAST_ZXID_I64, BigInt(z));
+    Atomics.store(ctrl64, CTRL_LAST_ZXID_I64, BigInt(tree.lastProcessedZxid));
+    if (restored.report.snapshotFile === null) {
+      // A new data directory gets its first snapshot before serving (as Apache's snapshot.0).
+      this.storage.snapshotSync(this.sequencer.snapshotSource, tree.lastProcessedZxid);
+    } else if (restored.report.txnsReplayed > 0) {
+      // Fold the replayed txns into a snapshot, in the background.
+      this.storage.startSnapshot(this.sequencer.snapshotSource, tree.lastProcessedZxid)?.catch((e: Error) => {
+        log.error(`start-up snapshot failed: ${e.message}`);
+      });
+    }
+    this.storage.startAutopurge();
     const drain = () => this.sequencer.drain();
     const hasWork = () => this.sequencer.hasWork();
     this.pump = makePump !== null ? makePump(drain, hasWork) : new AtomicPump(ctrl32, CTRL_SEQUENCER_BELL, drain, hasWork);
@@ -68,9 +106,13 @@ export class SequencerRunner {
     this.pump.kick();
   }
 
-  stop(): void {
+  /** Stop taking requests; write out what the log holds; close files and workers. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     this.pump.stop();
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    await this.storage.close();
+    await this.pool.destroy();
   }
 }

@@ -42,6 +42,14 @@ import { Conn, Session, connKey, type QueuedItem } from './session.js';
 import { Proposal, ORIGIN_CLIENT, ORIGIN_CONNECT, ORIGIN_EXPIRY } from './proposal.js';
 import type { ReplyChannel } from './reply-channel.js';
 import type { TxnLogPort } from './txn-log-port.js';
+import type { SnapshotSource } from '../persistence/snapshot-format.js';
+
+/** What the sequencer asks of storage beyond the log: when and how to snapshot. */
+export interface SnapshotScheduler {
+  /** Count one committed txn; true when a snapshot is due. */
+  noteTxn(): boolean;
+  startSnapshot(source: SnapshotSource, zxid: number): Promise<unknown> | null;
+}
 
 const log = new Logger('sequencer');
 
@@ -84,6 +92,11 @@ export interface SequencerOptions {
   clock: Clock;
   /** 0 for a standalone server; the high byte of every session id. */
   serverId: number;
+  /** Sessions recovered from disk (id → timeout ms); they expire unless their clients return. */
+  restoredSessions?: ReadonlyMap<bigint, number>;
+  snapshots?: SnapshotScheduler;
+  /** Called after a txn log failure while writes are refused; resolves true once the disk works again. */
+  probeLog?: () => Promise<boolean>;
 }
 
 export interface SequencerStats {
@@ -142,7 +155,95 @@ export class Sequencer implements ReadContext {
     this.lastZxid = this.tree.lastProcessedZxid;
     this.nextSessionId = initialSessionId(opts.serverId, opts.clock.wallMs());
     txnLog.onDurable = (zxid) => this.durableUpTo(zxid);
-    txnLog.onFailure = (err) => log.error(`txn log failed: ${err.message}`);
+    txnLog.onFailure = (err) => this.onLogFailure(err);
+    const now = opts.clock.nowMs();
+    for (const [id, timeoutMs] of opts.restoredSessions ?? []) {
+      const s = new Session(id, bigIntHi(id), bigIntLo(id), timeoutMs, sessionPassword(id));
+      s.created = true;
+      this.sessions.set(id, s);
+      this.tracker.touch(s, now);
+    }
+  }
+
+  /** The tree and live sessions as a snapshot reads them. */
+  readonly snapshotSource: SnapshotSource = {
+    sessions: () => {
+      const out: [bigint, number][] = [];
+      for (const s of this.sessions.values()) if (s.created) out.push([s.id, s.timeoutMs]);
+      return out;
+    },
+    acls: () => this.tree.aclCache.entries(),
+    node: (path) => this.tree.getNode(path),
+  };
+
+  /** Writes are refused (the txn log failed) until the disk works again. */
+  get readOnly(): boolean {
+    return this.logFailed;
+  }
+
+  private logFailed = false;
+  private probeTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * The txn log failed (ENOSPC, EIO): every write not yet durable fails with
+   * NOTREADONLY (the log was cut back, so none of them will be replayed),
+   * their pending changes are dropped, and writes are refused while reads go
+   * on. The disk is probed until it works again.
+   */
+  private onLogFailure(err: Error): void {
+    if (this.logFailed) return;
+    this.logFailed = true;
+    log.error(`txn log failed (${err.message}): refusing writes with NOTREADONLY and serving reads; ` +
+      'writes resume once the log directory is writable again');
+    const failed = this.pipeline.slice(this.pipelineHead);
+    this.pipeline.length = 0;
+    this.pipelineHead = 0;
+    this.outstanding.clear();
+    this.prep.reset();
+    this.lastZxid = this.tree.lastProcessedZxid;
+    const touched = new Set<Session>();
+    for (const p of failed) {
+      const s = p.session;
+      if (s !== null) {
+        const i = s.queue.findIndex((q) => q.kind === 'proposal' && q.proposal === p);
+        if (i >= 0) s.queue.splice(i, 1);
+        touched.add(s);
+      }
+      if (p.origin === ORIGIN_CONNECT && s !== null) {
+        // The session never became durable: it does not exist.
+        this.sessions.delete(s.id);
+        this.tracker.remove(s);
+        if (p.conn !== null && p.conn.alive) {
+          this.channels[p.conn.worker]!.refused(p.conn.connId, 0);
+          this.detach(p.conn);
+        }
+        touched.delete(s);
+      } else if (p.hdr.type === OpCode.closeSession && s !== null) {
+        s.closing = false;
+        this.tracker.touch(s, this.opts.clock.nowMs());
+      }
+      if (p.origin === ORIGIN_CLIENT && p.conn !== null) this.replyHeader(p.conn, p.xid, this.tree.lastProcessedZxid, Err.NOTREADONLY);
+    }
+    for (const s of touched) this.runQueued(s);
+    this.publish();
+    this.scheduleProbe();
+  }
+
+  private scheduleProbe(): void {
+    const probe = this.opts.probeLog;
+    if (probe === undefined || this.probeTimer !== null) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = null;
+      probe().then((ok) => {
+        if (ok) {
+          this.logFailed = false;
+          log.info('txn log writable again: accepting writes');
+        } else {
+          this.scheduleProbe();
+        }
+      }, () => this.scheduleProbe());
+    }, 5000);
+    this.probeTimer.unref();
   }
 
   // ---- the loop ---------------------------------------------------------------
@@ -240,6 +341,14 @@ export class Sequencer implements ReadContext {
     this.conns.set(key, conn);
 
     if (sid === 0n) {
+      if (this.logFailed) {
+        // A new session needs a txn; a reconnect of an existing one does not.
+        log.warn(`refusing a new session from ${address}:${port}: writes are suspended (txn log failure)`);
+        this.conns.delete(key);
+        conn.alive = false;
+        channel.refused(connId, 0);
+        return;
+      }
       const id = this.nextSessionId;
       this.nextSessionId = BigInt.asIntN(64, id + 1n);
       const session = new Session(id, bigIntHi(id), bigIntLo(id), timeoutMs, sessionPassword(id));
@@ -305,6 +414,11 @@ export class Sequencer implements ReadContext {
     const expired = this.tracker.expire(now);
     for (const s of expired) {
       if (s.closing) continue;
+      if (this.logFailed) {
+        // Expiry is a txn too: keep the session until writes work again.
+        this.tracker.touch(s, now);
+        continue;
+      }
       log.info(`expiring session 0x${hex64(s.id)}, timeout of ${s.timeoutMs} ms exceeded`);
       const p = this.newProposal(s, 0, OpCode.closeSession, this.prep.closeSession(s, this.lastZxid + 1), ORIGIN_EXPIRY);
       s.queue.push({ kind: 'proposal', proposal: p });
@@ -398,6 +512,12 @@ export class Sequencer implements ReadContext {
   }
 
   private propose(conn: Conn, session: Session, xid: number, type: number, r: Reader): void {
+    if (this.logFailed) {
+      // No txn can be made durable: answer in order, without a zxid.
+      if (session.queue.length === 0) this.replyHeader(conn, xid, this.tree.lastProcessedZxid, Err.NOTREADONLY);
+      else session.queue.push({ kind: 'error', conn, xid, err: Err.NOTREADONLY });
+      return;
+    }
     const zxid = this.lastZxid + 1;
     let txn: Txn;
     let hdrType = type;
@@ -462,6 +582,14 @@ export class Sequencer implements ReadContext {
     this.prep.applied(p.zxid);
     const session = p.session;
 
+    if (p.hdr.type === OpCode.createSession && session !== null) session.created = true;
+    const snaps = this.opts.snapshots;
+    if (snaps !== undefined && snaps.noteTxn()) {
+      snaps.startSnapshot(this.snapshotSource, this.tree.lastProcessedZxid)?.catch((e: Error) => {
+        log.error(`snapshot failed: ${e.message}; the txn log keeps every change, the next snapshot will be tried later`);
+      });
+    }
+
     if (p.origin === ORIGIN_CONNECT) {
       const conn = p.conn!;
       if (conn.alive && session !== null && session.conn === conn) {
@@ -494,8 +622,12 @@ export class Sequencer implements ReadContext {
   /** Run the requests that waited behind a session's writes, up to its next pending write. */
   private runQueued(session: Session): void {
     const q = session.queue;
-    while (q.length > 0 && q[0]!.kind === 'request') {
-      const item = q.shift() as Extract<QueuedItem, { kind: 'request' }>;
+    while (q.length > 0 && q[0]!.kind !== 'proposal') {
+      const item = q.shift() as Exclude<QueuedItem, { kind: 'proposal' }>;
+      if (item.kind === 'error') {
+        this.replyHeader(item.conn, item.xid, this.tree.lastProcessedZxid, item.err);
+        continue;
+      }
       const r = this.queuedReader.reset(item.body, new DataView(item.body.buffer, item.body.byteOffset, item.body.byteLength), 0, item.body.length);
       this.runRead(item.conn, session, item.xid, item.type, r);
     }

@@ -19,6 +19,8 @@ export class Session implements Expirable {
   expiresAt = 0;
   conn: Conn | null = null;
   closing = false;
+  /** Its createSession txn has been applied (snapshots list only such sessions). */
+  created = false;
   /** Writes in the pipeline and requests waiting behind them, oldest first. */
   readonly queue: QueuedItem[] = [];
 
@@ -46,7 +48,15 @@ export interface QueuedProposal {
   proposal: Proposal;
 }
 
-export type QueuedItem = QueuedRequest | QueuedProposal;
+/** An error answer that keeps its place behind the session's pending writes. */
+export interface QueuedError {
+  kind: 'error';
+  conn: Conn;
+  xid: number;
+  err: number;
+}
+
+export type QueuedItem = QueuedRequest | QueuedProposal | QueuedError;
 
 export type EventSink = (conn: Conn, eventType: number, path: string, zxid: number, aclRef: number) => void;
 

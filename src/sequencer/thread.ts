@@ -1,10 +1,10 @@
-// Entry point of the sequencer thread (threaded mode).
+// Entry point of the sequencer thread (threaded mode). Start-up recovers the
+// data directory; a failure is reported to the main thread, which stops.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { setThreadTag, Logger } from '../util/log.js';
 import { systemClock } from '../util/clock.js';
 import type { Config } from '../config/config.js';
-import { MemoryTxnLog } from './txn-log-port.js';
 import { SequencerRunner, type SequencerHandles } from './runner.js';
 
 interface SequencerThreadData {
@@ -15,14 +15,26 @@ interface SequencerThreadData {
 setThreadTag('seq');
 const log = new Logger('sequencer');
 const data = workerData as SequencerThreadData;
-const runner = new SequencerRunner(data.config, systemClock, data.handles, new MemoryTxnLog(), null, null);
+let runner: SequencerRunner;
+try {
+  runner = new SequencerRunner(data.config, systemClock, data.handles, null, null);
+} catch (e) {
+  parentPort!.postMessage({ type: 'start-error', message: (e as Error).message });
+  parentPort!.close();
+  throw e;
+}
 runner.start();
 parentPort!.on('message', (msg: { type: string }) => {
   if (msg.type === 'stop') {
-    runner.stop();
-    log.debug('stopped');
-    parentPort!.postMessage({ type: 'stopped' });
-    parentPort!.close();
+    runner.stop().then(() => {
+      log.debug('stopped');
+      parentPort!.postMessage({ type: 'stopped' });
+      parentPort!.close();
+    }, (e: Error) => {
+      log.error(`stop: ${e.message}`);
+      parentPort!.postMessage({ type: 'stopped' });
+      parentPort!.close();
+    });
   }
 });
 parentPort!.postMessage({ type: 'ready' });

@@ -16,24 +16,3 @@ export interface TxnLogPort {
   /** Called when the log can take no more writes (disk full, I/O error); set by the sequencer. */
   onFailure: (err: Error) => void;
 }
-
-/**
- * No storage: every txn is "durable" as soon as it is flushed. For tests of
- * the pipeline and for forceSync-less in-memory use; never the default for a
- * server with a dataDir.
- */
-export class MemoryTxnLog implements TxnLogPort {
-  onDurable: (zxid: number) => void = () => {};
-  onFailure: (err: Error) => void = () => {};
-  private last = -1;
-  appended = 0;
-
-  append(hdr: TxnHeader, _txn: Txn | null): void {
-    this.last = hdr.zxid;
-    this.appended++;
-  }
-
-  flush(): void {
-    if (this.last >= 0) this.onDurable(this.last);
-  }
-}

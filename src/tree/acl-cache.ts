@@ -72,6 +72,31 @@ export class AclCache {
     return this.byRef.size;
   }
 
+  /** Drop every entry (before loading a snapshot). */
+  clear(): void {
+    this.byRef.clear();
+    this.byKey.clear();
+    this.refCount.clear();
+    this.nextIndex = 0;
+  }
+
+  /** Count a user of a restored reference; unknown references are left for log replay to fix. */
+  addRestoredUsage(ref: number): void {
+    if (ref === OPEN_UNSAFE_ACL_REF || !this.byRef.has(ref)) return;
+    this.addUsage(ref);
+  }
+
+  /** After a snapshot load: forget lists no node uses. */
+  purgeUnused(): void {
+    for (const ref of [...this.byRef.keys()]) {
+      if ((this.refCount.get(ref) ?? 0) === 0) {
+        const acls = this.byRef.get(ref)!;
+        this.byRef.delete(ref);
+        this.byKey.delete(keyOf(acls));
+      }
+    }
+  }
+
   entries(): IterableIterator<[number, readonly ACL[]]> {
     return this.byRef.entries();
   }

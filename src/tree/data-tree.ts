@@ -64,7 +64,7 @@ export class DataTree {
   readonly ephemerals = new Map<bigint, Set<string>>();
   readonly containers = new Set<string>();
   readonly ttls = new Set<string>();
-  readonly root: ZNode;
+  root: ZNode;
   lastProcessedZxid = 0;
   /** Sum over nodes of path length + data length, as Apache's approximate_data_size. */
   approximateDataSize = 0;
@@ -321,6 +321,66 @@ export class DataTree {
       }
     }
     return rc;
+  }
+
+  // ---- restore from a snapshot ------------------------------------------------
+
+  /** Empty the tree completely, built-in nodes included, before a snapshot is loaded. */
+  clearForRestore(): void {
+    this.nodes.clear();
+    this.aclCache.clear();
+    this.ephemerals.clear();
+    this.containers.clear();
+    this.ttls.clear();
+    this.approximateDataSize = 0;
+    this.lastProcessedZxid = 0;
+  }
+
+  restoreAcl(ref: number, acls: ACL[]): void {
+    this.aclCache.restore(ref, acls);
+  }
+
+  /** Add a node read from a snapshot; nodes arrive parent first. The root's path is "". */
+  restoreNode(path: string, s: {
+    data: Uint8Array | null; acl: number; czxid: number; mzxid: number; ctime: number; mtime: number;
+    version: number; cversion: number; aversion: number; ownerHi: number; ownerLo: number; pzxid: number;
+  }): void {
+    const node = new ZNode(s.data, s.acl, s.czxid, s.ctime, s.ownerHi, s.ownerLo);
+    node.mzxid = s.mzxid;
+    node.mtime = s.mtime;
+    node.pzxid = s.pzxid;
+    node.version = s.version;
+    node.cversion = s.cversion;
+    node.aversion = s.aversion;
+    const slash = path.lastIndexOf('/');
+    if (slash === -1) {
+      this.root = node;
+      this.nodes.set('', node);
+      this.nodes.set('/', node);
+    } else {
+      const parent = this.nodes.get(path.substring(0, slash));
+      if (parent === undefined) throw new Error(`invalid snapshot: the parent of ${path} is missing`);
+      parent.addChild(path.substring(slash + 1));
+      this.nodes.set(path, node);
+      switch (ephemeralType(s.ownerHi, s.ownerLo, this.extendedTypes)) {
+        case EPHEMERAL_CONTAINER: this.containers.add(path); break;
+        case EPHEMERAL_TTL: this.ttls.add(path); break;
+        case EPHEMERAL_SESSION: {
+          const id = hiLoToBigInt(s.ownerHi, s.ownerLo);
+          let set = this.ephemerals.get(id);
+          if (set === undefined) { set = new Set(); this.ephemerals.set(id, set); }
+          set.add(path);
+          break;
+        }
+      }
+    }
+    this.aclCache.addRestoredUsage(s.acl);
+    this.approximateDataSize += path.length + node.dataLength;
+  }
+
+  finishRestore(lastZxid: number): void {
+    this.aclCache.purgeUnused();
+    if (lastZxid > this.lastProcessedZxid) this.lastProcessedZxid = lastZxid;
   }
 
   // ---- reads with watch registration ---------------------------------------

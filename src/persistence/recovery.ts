@@ -1,0 +1,148 @@
+// Recovery: the newest valid snapshot, then every logged txn after it.
+//
+//   1. Snapshots newest first (up to 100, as Apache): the first that reads
+//      whole and passes its seal wins; a damaged one is logged and skipped.
+//   2. The log files that can hold txns after the snapshot: the last one
+//      starting at or before it, and every later one.
+//   3. Txns with a zxid above the snapshot's are applied in order. Within an
+//      epoch, zxids must follow each other: a gap means a log is missing, and
+//      recovery stops naming it (never a silent partial tree).
+//   4. A torn tail (an entry a crash cut short, with nothing valid after it)
+//      is truncated away with a log line; corruption with valid entries after
+//      it stops recovery with the file and offset.
+//
+// No snapshot but logged txns: Apache's snapshot.trust.empty rule applies
+// (refuse unless the operator trusts an empty snapshot).
+
+import fs from 'node:fs';
+import { Logger } from '../util/log.js';
+import { listZxidFiles, LOG_PREFIX, SNAPSHOT_PREFIX } from './file-names.js';
+import { looksComplete, readSnapshotFile, removeStaleTemporaries } from './snapshot-file.js';
+import type { SnapshotSink } from './snapshot-format.js';
+import { scanLogFile } from './txn-log-reader.js';
+import type { TxnEntry } from './txn-entry.js';
+
+const log = new Logger('recovery');
+
+export class RecoveryError extends Error {
+  override name = 'RecoveryError';
+}
+
+export interface RecoveryTarget extends SnapshotSink {
+  /** Forget what was loaded (a snapshot failed part-way; an older one is tried next). */
+  reset(): void;
+  /** Apply one logged txn. */
+  apply(entry: TxnEntry): void;
+}
+
+export interface RecoveryOptions {
+  /** version-2 directory of dataDir (snapshots). */
+  snapDir: string;
+  /** version-2 directory of dataLogDir (txn logs). */
+  logDir: string;
+  trustEmptySnapshot: boolean;
+}
+
+export interface RecoveryReport {
+  snapshotFile: string | null;
+  snapshotZxid: number;
+  snapshotNodes: number;
+  lastZxid: number;
+  txnsReplayed: number;
+  tornTails: { file: string; offset: number; bytes: number; reason: string }[];
+  logFiles: number;
+  ms: number;
+}
+
+const epochOf = (zxid: number) => Math.floor(zxid / 4294967296);
+
+export function recover(opts: RecoveryOptions, target: RecoveryTarget): RecoveryReport {
+  const t0 = performance.now();
+  removeStaleTemporaries(opts.snapDir);
+  const snapshots = listZxidFiles(opts.snapDir, SNAPSHOT_PREFIX).reverse();
+  let snapshotFile: string | null = null;
+  let snapshotZxid = -1;
+  let snapshotNodes = 0;
+  let tried = 0;
+  for (const s of snapshots) {
+    if (tried >= 100) break;
+    if (!looksComplete(s.path)) {
+      log.warn(`skipping ${s.path}: incomplete (no seal at its end)`);
+      continue;
+    }
+    tried++;
+    try {
+      target.reset();
+      const t = performance.now();
+      snapshotNodes = readSnapshotFile(s.path, target).nodes;
+      snapshotFile = s.path;
+      snapshotZxid = s.zxid;
+      log.info(`loaded ${s.path}: ${snapshotNodes} nodes in ${(performance.now() - t).toFixed(0)} ms`);
+      break;
+    } catch (e) {
+      log.warn(`snapshot ${s.path} is damaged (${(e as Error).message}); trying an older one`);
+    }
+  }
+  if (snapshotFile === null && snapshots.length > 0) {
+    throw new RecoveryError(`no valid snapshot in ${opts.snapDir} (${snapshots.length} found, all damaged or incomplete)`);
+  }
+  // With no snapshot the target is left as it was given: an empty tree.
+
+  const logs = listZxidFiles(opts.logDir, LOG_PREFIX);
+  let start = 0;
+  if (snapshotFile !== null) {
+    for (let i = 0; i < logs.length; i++) if (logs[i]!.zxid <= snapshotZxid) start = i;
+  }
+  const selected = logs.slice(start);
+  const report: RecoveryReport = {
+    snapshotFile, snapshotZxid: Math.max(0, snapshotZxid), snapshotNodes, lastZxid: Math.max(0, snapshotZxid),
+    txnsReplayed: 0, tornTails: [], logFiles: selected.length, ms: 0,
+  };
+  let prev = Math.max(0, snapshotZxid);
+  let prevFile = snapshotFile ?? '(empty tree)';
+  for (let i = 0; i < selected.length; i++) {
+    const f = selected[i]!;
+    const scan = scanLogFile(f.path, prev + 1);
+    if (snapshotFile === null && scan.entries.length > 0 && !opts.trustEmptySnapshot) {
+      throw new RecoveryError(`no snapshot found, but ${f.path} holds txns. Something is broken! ` +
+        '(set snapshot.trust.empty=true only when upgrading from ZooKeeper 3.4, which could leave no snapshot)');
+    }
+    if (snapshotFile === null && scan.entries.length > 0) {
+      log.warn(`no snapshot found, but there are txn logs; trusting an empty snapshot (snapshot.trust.empty=true). This should only be allowed during upgrading.`);
+    }
+    for (const e of scan.entries) {
+      const z = e.hdr.zxid;
+      if (z > prev + 1 && epochOf(z) === epochOf(prev)) {
+        throw new RecoveryError(`txns 0x${(prev + 1).toString(16)} to 0x${(z - 1).toString(16)} are missing: ` +
+          `${prevFile} ends at 0x${prev.toString(16)} and ${f.path} continues at 0x${z.toString(16)} (offset ${e.offset}); ` +
+          'a txn log is missing or was deleted');
+      }
+      target.apply(e);
+      if (z > prev) prev = z;
+      report.txnsReplayed++;
+    }
+    if (scan.entries.length > 0) prevFile = f.path;
+    if (scan.torn !== null) {
+      const size = fs.statSync(f.path).size;
+      const nonZero = tailHasData(f.path, scan.torn.offset, size);
+      log.warn(`${f.path}: torn tail at offset ${scan.torn.offset} (${scan.torn.reason}); ` +
+        `truncating the log there, after txn 0x${prev.toString(16)}${nonZero ? '' : ' (only padding follows)'}`);
+      fs.truncateSync(f.path, scan.torn.offset);
+      report.tornTails.push({ file: f.path, offset: scan.torn.offset, bytes: size - scan.torn.offset, reason: scan.torn.reason });
+    }
+  }
+  report.lastZxid = prev;
+  report.ms = performance.now() - t0;
+  return report;
+}
+
+function tailHasData(file: string, from: number, size: number): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min(size - from, 1 << 16));
+    const n = fs.readSync(fd, buf, 0, buf.length, from);
+    return buf.subarray(0, n).some((b) => b !== 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

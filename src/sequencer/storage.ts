@@ -1,0 +1,163 @@
+// The sequencer's storage: the DataTree and sessions adapted to the
+// persistence layer's interfaces, recovery at start-up, snapshots taken every
+// ~snapCount txns (randomised as Apache does, so servers of an ensemble do
+// not snapshot together), and autopurge.
+
+import fs from 'node:fs';
+import { Logger } from '../util/log.js';
+import { hex64 } from '../util/long.js';
+import type { Config } from '../config/config.js';
+import { OpCode } from '../jute/opcodes.js';
+import type { DataTree } from '../tree/data-tree.js';
+import {
+  recover, purge, SnapshotJob, writeSnapshotSync, versionDir, TxnLog, parseCompression,
+  type ChunkPool, type Compression, type RecoveryReport, type SnapshotResult, type SnapshotSource, type TxnEntry,
+} from '../persistence/index.js';
+
+const log = new Logger('storage');
+
+export interface RestoredState {
+  report: RecoveryReport;
+  /** Session id → timeout (ms) of every session alive in the recovered state. */
+  sessions: Map<bigint, number>;
+}
+
+export interface SessionView {
+  /** Sessions whose createSession txn has been applied, with their timeouts. */
+  sessionsForSnapshot(): Iterable<readonly [bigint, number]>;
+}
+
+export class Storage {
+  readonly log: TxnLog;
+  readonly snapDir: string;
+  readonly logDir: string;
+  readonly compression: Compression;
+  private snapshotting: SnapshotJob | null = null;
+  private txnsSinceSnapshot = 0;
+  private randRoll: number;
+  private purgeTimer: NodeJS.Timeout | null = null;
+  lastSnapshot: SnapshotResult | null = null;
+  snapshotsTaken = 0;
+
+  constructor(private readonly cfg: Config, private readonly pool: ChunkPool) {
+    this.snapDir = versionDir(cfg.dataDir);
+    this.logDir = versionDir(cfg.dataLogDir);
+    fs.mkdirSync(this.snapDir, { recursive: true });
+    fs.mkdirSync(this.logDir, { recursive: true });
+    this.compression = parseCompression(cfg.raw.get('snapshot.compression.method') ?? cfg.raw.get('zookeeper.snapshot.compression.method'));
+    this.log = new TxnLog({
+      dir: this.logDir,
+      preAllocBytes: cfg.preAllocSize * 1024,
+      forceSync: cfg.forceSync,
+      fsyncWarningThresholdMs: cfg.fsyncWarningThresholdMs,
+    });
+    this.randRoll = this.newRoll();
+  }
+
+  private newRoll(): number {
+    return Math.floor(Math.random() * Math.max(1, Math.floor(this.cfg.snapCount / 2)));
+  }
+
+  /** Load the newest snapshot and replay the logs into the (empty) tree. */
+  restore(tree: DataTree): RestoredState {
+    const sessions = new Map<bigint, number>();
+    const report = recover(
+      { snapDir: this.snapDir, logDir: this.logDir, trustEmptySnapshot: this.cfg.raw.get('snapshot.trust.empty') === 'true' },
+      {
+        reset: () => { tree.clearForRestore(); sessions.clear(); },
+        session: (id, timeout) => { sessions.set(id, timeout); },
+        acl: (ref, acls) => tree.restoreAcl(ref, acls),
+        node: (path, n) => tree.restoreNode(path, n),
+        apply: (e: TxnEntry) => {
+          if (e.hdr.type === OpCode.createSession && e.txn !== null && e.txn.type === OpCode.createSession) {
+            sessions.set(BigInt.asIntN(64, (BigInt(e.hdr.clientIdHi) << 32n) | BigInt(e.hdr.clientIdLo >>> 0)), e.txn.timeOut);
+          } else if (e.hdr.type === OpCode.closeSession) {
+            sessions.delete(BigInt.asIntN(64, (BigInt(e.hdr.clientIdHi) << 32n) | BigInt(e.hdr.clientIdLo >>> 0)));
+          }
+          tree.processTxn(e.hdr, e.txn);
+        },
+      },
+    );
+    tree.finishRestore(report.lastZxid);
+    // Ephemerals whose session did not survive are deleted now (as Apache's loadData does).
+    for (const id of [...tree.ephemerals.keys()]) {
+      if (!sessions.has(id)) {
+        log.info(`deleting ephemerals of dead session 0x${hex64(id)}`);
+        const hi = Number(BigInt.asIntN(32, id >> 32n));
+        const lo = Number(BigInt.asIntN(32, id));
+        tree.killSession(hi, lo, tree.lastProcessedZxid, null);
+      }
+    }
+    log.info(`recovered zxid 0x${report.lastZxid.toString(16)} from ${report.snapshotFile ?? 'an empty data directory'}` +
+      ` + ${report.txnsReplayed} txn(s) from ${report.logFiles} log file(s) in ${report.ms.toFixed(0)} ms; ` +
+      `${tree.nodeCount} nodes, ${sessions.size} session(s)`);
+    return { report, sessions };
+  }
+
+  /** Write a snapshot at once (a new data directory; before serving). */
+  snapshotSync(source: SnapshotSource, zxid: number): void {
+    const r = writeSnapshotSync(source, this.snapDir, zxid, this.compression, this.cfg.forceSync);
+    this.lastSnapshot = r;
+    this.snapshotsTaken++;
+    log.info(`wrote ${r.file}: ${r.nodes} nodes, ${r.bytes} bytes in ${r.ms.toFixed(0)} ms`);
+  }
+
+  /** Count a logged txn; returns true when a snapshot is due (and none is running). */
+  noteTxn(): boolean {
+    this.txnsSinceSnapshot++;
+    return this.snapshotting === null && this.txnsSinceSnapshot > Math.floor(this.cfg.snapCount / 2) + this.randRoll;
+  }
+
+  get snapshotInProgress(): boolean {
+    return this.snapshotting !== null;
+  }
+
+  /** Roll the log and start a fuzzy snapshot of the tree as of `zxid`. */
+  startSnapshot(source: SnapshotSource, zxid: number): Promise<SnapshotResult> | null {
+    if (this.snapshotting !== null) return null;
+    this.txnsSinceSnapshot = 0;
+    this.randRoll = this.newRoll();
+    this.log.roll();
+    const job = new SnapshotJob(source, {
+      dir: this.snapDir, zxid, compression: this.compression, pool: this.pool, fsync: this.cfg.forceSync,
+    });
+    this.snapshotting = job;
+    log.info(`taking snapshot 0x${zxid.toString(16)}`);
+    return job.done.then(
+      (r) => {
+        this.snapshotting = null;
+        this.lastSnapshot = r;
+        this.snapshotsTaken++;
+        log.info(`wrote ${r.file}: ${r.nodes} nodes, ${r.bytes} bytes in ${r.ms.toFixed(0)} ms`);
+        return r;
+      },
+      (e: Error) => {
+        this.snapshotting = null;
+        throw e;
+      },
+    );
+  }
+
+  /** autopurge: every purgeInterval hours keep snapRetainCount snapshots (0 = off, as Apache). */
+  startAutopurge(): void {
+    if (this.cfg.autopurgePurgeInterval <= 0) return;
+    const everyMs = this.cfg.autopurgePurgeInterval * 3600 * 1000;
+    log.info(`autopurge: every ${this.cfg.autopurgePurgeInterval} h, keeping ${this.cfg.autopurgeSnapRetainCount} snapshots`);
+    this.purgeTimer = setInterval(() => this.purgeNow(), everyMs);
+    this.purgeTimer.unref();
+  }
+
+  purgeNow(): void {
+    try {
+      purge(this.snapDir, this.logDir, this.cfg.autopurgeSnapRetainCount);
+    } catch (e) {
+      log.warn(`autopurge failed: ${(e as Error).message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.purgeTimer !== null) clearInterval(this.purgeTimer);
+    if (this.snapshotting !== null) await this.snapshotting.done.catch(() => undefined);
+    await this.log.close();
+  }
+}
