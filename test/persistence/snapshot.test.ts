@@ -1,0 +1,143 @@
+// Snapshots in Apache's format: round trips in every compression, sliced
+// writing through a pool (inline and piscina), fuzzy snapshots made whole by
+// replay, and damage detection.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { DataTree } from '../../src/tree/data-tree.js';
+import { OpCode } from '../../src/jute/opcodes.js';
+import type { Txn, TxnHeader } from '../../src/jute/txn.js';
+import {
+  writeSnapshotSync, readSnapshotFile, SnapshotJob, inlineChunkPool, decompress, SnapshotFormatError, type Compression,
+} from '../../src/persistence/index.js';
+import { tempDir } from '../support/zoonode.js';
+import { sourceOf, targetOf, dumpTree } from '../support/tree-snapshot.js';
+
+const open = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+const digest = [{ perms: 3, id: { scheme: 'digest', id: 'alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E=' } }];
+
+class TxnMaker {
+  zxid = 0;
+  constructor(readonly tree: DataTree, readonly applied: { hdr: TxnHeader; txn: Txn }[] = []) {}
+  apply(type: number, txn: Txn, session = 0x55): void {
+    const hdr: TxnHeader = { clientIdHi: 0x100, clientIdLo: session, cxid: 1, zxid: ++this.zxid, time: 1_700_000_000_000 + this.zxid, type };
+    this.tree.processTxn(hdr, txn);
+    this.applied.push({ hdr, txn });
+  }
+  create(p: string, data: Buffer | null, opts: { ephemeral?: boolean; acl?: typeof open } = {}): void {
+    this.apply(OpCode.create, { type: OpCode.create, path: p, data, acl: opts.acl ?? open, ephemeral: opts.ephemeral ?? false, parentCVersion: -1 });
+  }
+}
+
+function sampleTree(nodes = 200): { tree: DataTree; sessions: Map<bigint, number>; m: TxnMaker } {
+  const tree = new DataTree({ extendedTypes: false });
+  const m = new TxnMaker(tree);
+  m.create('/app', Buffer.from('root of the app'));
+  m.create('/app/null', null);
+  m.create('/app/empty', Buffer.alloc(0));
+  m.create('/app/bin', Buffer.from([0, 1, 2, 255, 254]));
+  m.create('/app/secret', Buffer.from('s'), { acl: digest });
+  m.create('/app/eph', null, { ephemeral: true });
+  for (let i = 0; i < nodes; i++) m.create(`/app/n${i}`, Buffer.alloc(100, i & 0xff));
+  m.apply(OpCode.setData, { type: OpCode.setData, path: '/app/n3', data: Buffer.from('changed'), version: 1 });
+  m.apply(OpCode.delete, { type: OpCode.delete, path: '/app/n4' });
+  m.apply(OpCode.setACL, { type: OpCode.setACL, path: '/app/n5', acl: digest, version: 1 });
+  return { tree, sessions: new Map([[BigInt(0x100) << 32n | 0x55n, 30000], [7n, 4000]]), m };
+}
+
+for (const compression of ['none', 'gz', 'snappy'] as Compression[]) {
+  test(`a snapshot (${compression}) reads back as the same tree, ACLs and sessions`, () => {
+    const dir = tempDir('snap');
+    const { tree, sessions } = sampleTree();
+    const r = writeSnapshotSync(sourceOf(tree, sessions), dir, tree.lastProcessedZxid, compression);
+    assert.equal(path.basename(r.file), `snapshot.${tree.lastProcessedZxid.toString(16)}${compression === 'none' ? '' : `.${compression}`}`);
+    const back = new DataTree({ extendedTypes: false });
+    const backSessions = new Map<bigint, number>();
+    const t = targetOf(back, backSessions);
+    t.reset();
+    readSnapshotFile(r.file, t);
+    back.finishRestore(tree.lastProcessedZxid);
+    assert.deepEqual(dumpTree(back), dumpTree(tree));
+    assert.deepEqual(backSessions, sessions);
+    assert.deepEqual([...back.ephemeralsOf(0x100, 0x55)], ['/app/eph']);
+    assert.equal(back.nodeCount, tree.nodeCount);
+    fs.rmSync(dir, { recursive: true });
+  });
+}
+
+test('a flipped byte fails the seal', () => {
+  const dir = tempDir('snap');
+  const { tree, sessions } = sampleTree();
+  const r = writeSnapshotSync(sourceOf(tree, sessions), dir, 9, 'none');
+  const bytes = fs.readFileSync(r.file);
+  bytes[200] ^= 0x01;
+  fs.writeFileSync(r.file, bytes);
+  const back = new DataTree({ extendedTypes: false });
+  assert.throws(() => readSnapshotFile(r.file, targetOf(back, new Map())), SnapshotFormatError);
+  fs.rmSync(dir, { recursive: true });
+});
+
+for (const [name, makePool] of [
+  ['inline', () => ({ pool: inlineChunkPool, close: async () => {} })],
+  ['piscina', () => {
+    const p = new Piscina({ filename: fileURLToPath(new URL('../../src/persistence/snapshot-worker.js', import.meta.url)), maxThreads: 2 });
+    return { pool: p, close: () => p.destroy() };
+  }],
+] as const) {
+  test(`a sliced snapshot through the ${name} pool equals the one written at once`, async () => {
+    const { tree, sessions } = sampleTree(3000);
+    const { pool, close } = makePool();
+    try {
+      for (const compression of ['none', 'gz', 'snappy'] as Compression[]) {
+        const a = tempDir('snap');
+        const b = tempDir('snap');
+        const once = writeSnapshotSync(sourceOf(tree, sessions), a, 77, compression);
+        const job = new SnapshotJob(sourceOf(tree, sessions), { dir: b, zxid: 77, compression, pool, fsync: true, chunkBytes: 4096, sliceMs: 1 });
+        const sliced = await job.done;
+        assert.equal(path.basename(sliced.file), path.basename(once.file));
+        assert.equal(sliced.nodes, once.nodes);
+        assert.deepEqual(decompress(fs.readFileSync(sliced.file), compression), decompress(fs.readFileSync(once.file), compression),
+          `${compression}: same uncompressed bytes, same seal`);
+        assert.deepEqual(fs.readdirSync(b), [path.basename(sliced.file)], 'no temporary file left behind');
+        fs.rmSync(a, { recursive: true });
+        fs.rmSync(b, { recursive: true });
+      }
+    } finally {
+      await close();
+    }
+  });
+}
+
+test('a fuzzy snapshot taken while the tree changes, plus the txns after its zxid, rebuilds the live tree', async () => {
+  const dir = tempDir('snap');
+  const { tree, sessions, m } = sampleTree(2000);
+  const snapZxid = tree.lastProcessedZxid;
+  const job = new SnapshotJob(sourceOf(tree, sessions), { dir, zxid: snapZxid, compression: 'none', pool: inlineChunkPool, fsync: false, chunkBytes: 2048, sliceMs: 0.05 });
+  // Keep changing the tree while the snapshot walks it.
+  let i = 0;
+  const churn = setInterval(() => {
+    for (let k = 0; k < 20; k++, i++) {
+      switch (i % 4) {
+        case 0: m.create(`/app/new${i}`, Buffer.from(`v${i}`)); break;
+        case 1: m.apply(OpCode.delete, { type: OpCode.delete, path: `/app/n${(i * 7) % 2000}` }); break;
+        case 2: m.apply(OpCode.setData, { type: OpCode.setData, path: `/app/n${(i * 13) % 2000}`, data: Buffer.from(`w${i}`), version: i }); break;
+        case 3: m.create(`/app/new${i - 3}/child`, null); break;
+      }
+    }
+  }, 0);
+  const r = await job.done;
+  clearInterval(churn);
+  assert.ok(i > 0, 'the tree changed during the snapshot');
+  const back = new DataTree({ extendedTypes: false });
+  const t = targetOf(back, new Map());
+  t.reset();
+  readSnapshotFile(r.file, t);
+  back.finishRestore(snapZxid);
+  for (const e of m.applied) if (e.hdr.zxid > snapZxid) t.apply({ hdr: e.hdr, txn: e.txn });
+  assert.deepEqual(dumpTree(back), dumpTree(tree));
+  fs.rmSync(dir, { recursive: true });
+});

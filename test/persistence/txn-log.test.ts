@@ -1,0 +1,244 @@
+// The txn log: Apache's format on disk, group commit, fsync before durable,
+// forceSync=no, failure handling, and the reader's torn-tail and corruption rules.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { TxnLog, paddedSize } from '../../src/persistence/txn-log.js';
+import { scanLogFile, CorruptLogError } from '../../src/persistence/txn-log-reader.js';
+import { adler32, adler32Combine } from '../../src/persistence/checksum.js';
+import { OpCode } from '../../src/jute/opcodes.js';
+import type { Txn, TxnHeader } from '../../src/jute/txn.js';
+import { tempDir } from '../support/zoonode.js';
+import { FaultyFs } from '../support/faulty-fs.js';
+
+const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+function txn(zxid: number): [TxnHeader, Txn] {
+  return [
+    { clientIdHi: 0x100, clientIdLo: 7, cxid: zxid, zxid, time: 1_700_000_000_000 + zxid, type: OpCode.create },
+    { type: OpCode.create, path: `/n${zxid}`, data: Buffer.from(`value-${zxid}`), acl, ephemeral: false, parentCVersion: zxid },
+  ];
+}
+
+function newLog(dir: string, opts: Partial<ConstructorParameters<typeof TxnLog>[0]> = {}) {
+  return new TxnLog({ dir, preAllocBytes: 64 * 1024, forceSync: true, fsyncWarningThresholdMs: 1000, ...opts });
+}
+
+/** Poll a condition every millisecond, for at most ms. */
+async function until(pred: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+function durableUpTo(log: TxnLog, zxid: number, ms = 5000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not durable up to ${zxid} in ${ms} ms`)), ms);
+    const prev = log.onDurable;
+    log.onDurable = (z) => {
+      prev(z);
+      if (z >= zxid) { clearTimeout(timer); resolve(); }
+    };
+  });
+}
+
+test('Adler-32 matches the reference value, and combining chunk checksums gives the whole', () => {
+  assert.equal(adler32(Buffer.from('Wikipedia')), 0x11e60398);
+  const big = Buffer.alloc(100_000);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 31 + 7) & 0xff;
+  for (const cut of [0, 1, 5551, 5552, 65521, 99_999]) {
+    const a = adler32(big.subarray(0, cut));
+    const b = adler32(big.subarray(cut));
+    assert.equal(adler32Combine(a, b, big.length - cut), adler32(big), `cut at ${cut}`);
+  }
+});
+
+test('txns written through the log read back identically, in Apache\'s file layout', async () => {
+  const dir = tempDir('log');
+  const log = newLog(dir);
+  const done = durableUpTo(log, 40);
+  for (let z = 1; z <= 40; z++) log.append(...txn(z));
+  log.flush();
+  await done;
+  await log.close();
+  assert.deepEqual(fs.readdirSync(dir), ['log.1']);
+  const file = path.join(dir, 'log.1');
+  const bytes = fs.readFileSync(file);
+  assert.equal(bytes.readInt32BE(0), 0x5a4b4c47, 'ZKLG');
+  assert.equal(bytes.readInt32BE(4), 2);
+  assert.equal(bytes.length % (64 * 1024), 0, 'preallocated in preAllocSize steps');
+  const scan = scanLogFile(file);
+  assert.equal(scan.torn, null);
+  assert.equal(scan.entries.length, 40);
+  assert.deepEqual(scan.entries[9]!.hdr, txn(10)[0]);
+  assert.deepEqual(scan.entries[9]!.txn, txn(10)[1]);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('preallocation follows Apache\'s FilePadding', () => {
+  assert.equal(paddedSize(16, 0, 65536), 65536);
+  assert.equal(paddedSize(1000, 65536, 65536), 65536);
+  assert.equal(paddedSize(65536 - 4096, 65536, 65536), 131072);
+  assert.equal(paddedSize(200_000, 65536, 65536), 262144);
+});
+
+test('group commit: txns appended during an fsync are covered by the next one; durable only after fsync', async () => {
+  const dir = tempDir('log');
+  const ffs = new FaultyFs();
+  const log = newLog(dir, { fsio: ffs });
+  const durable: number[] = [];
+  log.onDurable = (z) => durable.push(z);
+  ffs.holdSync = true;
+  log.append(...txn(1));
+  log.flush();
+  await until(() => ffs.heldCount === 1);
+  for (let z = 2; z <= 100; z++) { log.append(...txn(z)); log.flush(); }
+  assert.deepEqual(durable, [], 'nothing is durable before its fsync completes');
+  ffs.holdSync = false;
+  const all = durableUpTo(log, 100);
+  ffs.release();
+  await all;
+  assert.deepEqual(durable, [1, 100]);
+  assert.equal(ffs.calls.filter((c) => c === 'fdatasync').length, 2, '100 txns, 2 fsyncs');
+  const syncAt = ffs.calls.indexOf('fdatasync');
+  assert.ok(ffs.calls.slice(0, syncAt).some((c) => c.startsWith('write')), 'write before fsync');
+  await log.close();
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('forceSync=no writes without fsync', async () => {
+  const dir = tempDir('log');
+  const ffs = new FaultyFs();
+  const log = newLog(dir, { fsio: ffs, forceSync: false });
+  const done = durableUpTo(log, 5);
+  for (let z = 1; z <= 5; z++) log.append(...txn(z));
+  log.flush();
+  await done;
+  assert.equal(ffs.calls.filter((c) => c.startsWith('fdatasync')).length, 0);
+  await log.close();
+  assert.equal(scanLogFile(path.join(dir, 'log.1')).entries.length, 5);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('roll() starts the next txn in a new file named after it', async () => {
+  const dir = tempDir('log');
+  const log = newLog(dir);
+  const done = durableUpTo(log, 6);
+  for (let z = 1; z <= 3; z++) log.append(...txn(z));
+  log.roll();
+  for (let z = 4; z <= 6; z++) log.append(...txn(z));
+  log.flush();
+  await done;
+  await log.close();
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['log.1', 'log.4']);
+  assert.deepEqual(scanLogFile(path.join(dir, 'log.4')).entries.map((e) => e.hdr.zxid), [4, 5, 6]);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('a write failure (ENOSPC) reports once, cuts the file back to the last durable txn, and refuses more', async () => {
+  const dir = tempDir('log');
+  const ffs = new FaultyFs();
+  const log = newLog(dir, { fsio: ffs });
+  const first = durableUpTo(log, 10);
+  for (let z = 1; z <= 10; z++) log.append(...txn(z));
+  log.flush();
+  await first;
+  const goodSize = scanLogFile(path.join(dir, 'log.1')).validEnd;
+  ffs.failWritesPast = goodSize + 50;
+  const failures: Error[] = [];
+  const failed = new Promise<void>((r) => { log.onFailure = (e) => { failures.push(e); r(); }; });
+  for (let z = 11; z <= 20; z++) log.append(...txn(z));
+  log.flush();
+  await failed;
+  assert.equal(failures.length, 1);
+  assert.equal((failures[0] as NodeJS.ErrnoException).code, 'ENOSPC');
+  assert.throws(() => log.append(...txn(21)), /txn log is failed/);
+  const scan = scanLogFile(path.join(dir, 'log.1'));
+  assert.equal(scan.torn, null, 'nothing of the failed batch remains');
+  assert.deepEqual(scan.entries.map((e) => e.hdr.zxid), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.equal(fs.statSync(path.join(dir, 'log.1')).size, goodSize);
+  ffs.failWritesPast = Infinity;
+  assert.equal(await log.probe(), true, 'the disk works again');
+  const resumed = durableUpTo(log, 11);
+  log.append(...txn(11));
+  log.flush();
+  await resumed;
+  await log.close();
+  assert.ok(fs.readdirSync(dir).includes('log.b'), 'after a failure the log continues in a new file');
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('an fsync failure also fails the batch and cuts it back', async () => {
+  const dir = tempDir('log');
+  const ffs = new FaultyFs();
+  const log = newLog(dir, { fsio: ffs });
+  const first = durableUpTo(log, 3);
+  for (let z = 1; z <= 3; z++) log.append(...txn(z));
+  log.flush();
+  await first;
+  ffs.failSync = true;
+  const failed = new Promise<Error>((r) => { log.onFailure = r; });
+  const durable: number[] = [];
+  log.onDurable = (z) => durable.push(z);
+  for (let z = 4; z <= 6; z++) log.append(...txn(z));
+  log.flush();
+  assert.equal(((await failed) as NodeJS.ErrnoException).code, 'EIO');
+  assert.deepEqual(durable, [], 'a batch whose fsync failed is never reported durable');
+  ffs.failSync = false;
+  assert.deepEqual(scanLogFile(path.join(dir, 'log.1')).entries.map((e) => e.hdr.zxid), [1, 2, 3]);
+  fs.rmSync(dir, { recursive: true });
+});
+
+async function writeLog(dir: string, n: number): Promise<string> {
+  const log = newLog(dir);
+  const done = durableUpTo(log, n);
+  for (let z = 1; z <= n; z++) log.append(...txn(z));
+  log.flush();
+  await done;
+  await log.close();
+  return path.join(dir, 'log.1');
+}
+
+test('a tail cut anywhere inside the last entry is a torn tail, never an error', async () => {
+  const dir = tempDir('log');
+  const file = await writeLog(dir, 5);
+  const full = fs.readFileSync(file);
+  const scan = scanLogFile(file);
+  const lastStart = scan.entries[4]!.offset;
+  const copy = path.join(dir, 'cut');
+  for (let cut = lastStart + 1; cut < scan.validEnd; cut++) {
+    fs.writeFileSync(copy, full.subarray(0, cut));
+    const s = scanLogFile(copy);
+    assert.deepEqual(s.entries.map((e) => e.hdr.zxid), [1, 2, 3, 4], `cut at ${cut}`);
+    // Only zero bytes after the last entry look like preallocation: a clean end.
+    const onlyZeros = full.subarray(lastStart, cut).every((b) => b === 0);
+    assert.equal(s.torn?.offset, onlyZeros ? undefined : lastStart, `cut at ${cut}`);
+  }
+  // The same entry partly written over preallocated zeros.
+  const zeroed = Buffer.from(full);
+  zeroed.fill(0, lastStart + 20, scan.validEnd);
+  fs.writeFileSync(copy, zeroed);
+  assert.equal(scanLogFile(copy).torn?.offset, lastStart);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('corruption with valid entries after it stops the read, naming the file and offset', async () => {
+  const dir = tempDir('log');
+  const file = await writeLog(dir, 5);
+  const scan = scanLogFile(file);
+  const at = scan.entries[2]!.offset;
+  const bytes = fs.readFileSync(file);
+  bytes[at + 30] ^= 0xff;
+  fs.writeFileSync(file, bytes);
+  assert.throws(() => scanLogFile(file), (e: unknown) => {
+    assert.ok(e instanceof CorruptLogError);
+    assert.equal(e.file, file);
+    assert.equal(e.offset, at);
+    assert.match(e.message, /checksum mismatch, and valid entries follow it/);
+    return true;
+  });
+  fs.rmSync(dir, { recursive: true });
+});
