@@ -16,8 +16,9 @@ import { readFileSync } from 'node:fs';
 import { Logger, setThreadTag } from './util/log.js';
 import { systemClock } from './util/clock.js';
 import {
-  buildConfig, describeConfig, loadConfigFile, parseArgs, usage, ConfigError, type Config, type ConfigLine,
+  buildConfig, describeConfig, loadConfigFile, parseArgs, usage, ConfigError, type CliArgs, type Config, type ConfigLine,
 } from './config/index.js';
+import { purge, purgeRetainMin, versionDir } from './persistence/index.js';
 import { createRingBuffer, RingReader, RingWriter } from './ring/spsc-ring.js';
 import { LocalPump } from './ring/doorbell.js';
 import { CTRL_BYTES, CTRL_LAST_ZXID_I64, ringCapacityFor } from './ring/layout.js';
@@ -235,6 +236,28 @@ export function configFromArgs(configFile: string, configFileGiven: boolean, ove
   return buildConfig([...lines, ...overrides], file);
 }
 
+/** zoonode purge: keep the newest N snapshots and the logs they need (like zkCleanup.sh). */
+function runPurge(args: CliArgs): number {
+  let logDir: string;
+  let snapDir: string;
+  let count = args.purgeCount;
+  if (args.purgeDirs.length > 0) {
+    logDir = args.purgeDirs[0]!;
+    snapDir = args.purgeDirs[1] ?? logDir;
+    if (count === null) throw new ConfigError('command line', 0, '-n', 'purge DATALOGDIR [SNAPDIR] needs -n COUNT');
+  } else {
+    const cfg = configFromArgs(args.configFile, args.configFileGiven, args.overrides);
+    logDir = cfg.dataLogDir;
+    snapDir = cfg.dataDir;
+    count ??= cfg.autopurgeSnapRetainCount;
+  }
+  if (count < purgeRetainMin) throw new ConfigError('command line', 0, '-n', `must be at least ${purgeRetainMin}, got ${count}`);
+  const r = purge(versionDir(snapDir), versionDir(logDir), count);
+  for (const f of r.deleted) process.stdout.write(`deleted ${f}\n`);
+  process.stdout.write(`kept ${r.retainedSnapshots.length} snapshot(s) in ${versionDir(snapDir)}; deleted ${r.deleted.length} file(s)\n`);
+  return 0;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   setThreadTag('main');
   let cfg: Config;
@@ -248,6 +271,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`zoonode ${version} (ZooKeeper protocol 3.9-compatible)\n`);
       return 0;
     }
+    if (args.command === 'purge') return runPurge(args);
     cfg = configFromArgs(args.configFile, args.configFileGiven, args.overrides);
   } catch (e) {
     if (e instanceof ConfigError) {

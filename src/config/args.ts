@@ -6,15 +6,24 @@
 import { ConfigError, type ConfigLine } from './config.js';
 
 export interface CliArgs {
-  command: 'serve' | 'help' | 'version';
+  command: 'serve' | 'help' | 'version' | 'purge';
   configFile: string;
   configFileGiven: boolean;
   overrides: ConfigLine[];
+  /** purge: snapshots to keep (-n), and explicit directories (else dataLogDir/dataDir from the configuration). */
+  purgeCount: number | null;
+  purgeDirs: string[];
 }
 
 export const usage = `Usage: zoonode [-c FILE] [--port N] [--data-dir DIR] [key=value ...]
+       zoonode purge [-c FILE] [-n COUNT]
+       zoonode purge DATALOGDIR [SNAPDIR] -n COUNT
 
 A ZooKeeper-compatible coordination server.
+
+purge deletes old snapshots and txn logs, keeping the newest COUNT
+snapshots (default: autopurge.snapRetainCount, at least 3) and the logs they
+need, like Apache's zkCleanup.sh.
 
 Options:
   -c, --config FILE   zoo.cfg to load (default: conf/zoo.cfg)
@@ -28,8 +37,13 @@ Options:
 Stops cleanly on SIGTERM or SIGINT.`;
 
 export function parseArgs(argv: readonly string[]): CliArgs {
-  const out: CliArgs = { command: 'serve', configFile: 'conf/zoo.cfg', configFileGiven: false, overrides: [] };
-  for (let i = 0; i < argv.length; i++) {
+  const out: CliArgs = { command: 'serve', configFile: 'conf/zoo.cfg', configFileGiven: false, overrides: [], purgeCount: null, purgeDirs: [] };
+  let start = 0;
+  if (argv[0] === 'purge') {
+    out.command = 'purge';
+    start = 1;
+  }
+  for (let i = start; i < argv.length; i++) {
     const a = argv[i]!;
     const where = `command line argument ${i + 1}`;
     const value = (flag: string): string => {
@@ -54,7 +68,18 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       out.overrides.push({ source: where, line: 0, key: 'dataDir', value: value('--data-dir') });
       continue;
     }
+    if (out.command === 'purge' && a === '-n') {
+      const v = value('-n');
+      if (!/^\d+$/.test(v)) throw new ConfigError(where, 0, '-n', `expected a count, got '${v}'`);
+      out.purgeCount = Number(v);
+      continue;
+    }
     if (a.startsWith('-')) throw new ConfigError(where, 0, a, `unknown option (see --help)`);
+    if (out.command === 'purge' && !a.includes('=')) {
+      if (out.purgeDirs.length >= 2) throw new ConfigError(where, 0, a, 'purge takes at most DATALOGDIR and SNAPDIR');
+      out.purgeDirs.push(a);
+      continue;
+    }
     const eq = a.indexOf('=');
     if (eq <= 0) throw new ConfigError(where, 0, a, `expected key=value`);
     out.overrides.push({ source: where, line: 0, key: a.slice(0, eq).trim(), value: a.slice(eq + 1) });

@@ -65,6 +65,10 @@ export interface Config {
   globalOutstandingLimit: number;
   standaloneEnabled: boolean;
   fsyncWarningThresholdMs: number;
+  /** Snapshot compression: '' (none), 'gz' or 'snappy'. */
+  snapshotCompressionMethod: string;
+  /** Start from logs alone when no snapshot exists (upgrades from 3.4). */
+  snapshotTrustEmpty: boolean;
   /** zoonode: I/O worker threads; 0 = inline (one thread does everything). */
   workers: number;
   /** The configured value of workers before 'auto' was resolved. */
@@ -130,9 +134,9 @@ const keys: Record<string, KeySpec> = {
   electionAlg: { kind: 'int', notYet: true },
   electionPortBindRetry: { kind: 'int', notYet: true },
   quorumListenOnAllIPs: { kind: 'bool', notYet: true },
-  'snapshot.trust.empty': { kind: 'bool', notYet: true },
-  'snapshot.compression.method': { kind: 'string', notYet: true },
-  'zookeeper.snapshot.compression.method': { kind: 'string', notYet: true },
+  'snapshot.trust.empty': { kind: 'bool', field: 'snapshotTrustEmpty' },
+  'snapshot.compression.method': { kind: 'string', field: 'snapshotCompressionMethod' },
+  'zookeeper.snapshot.compression.method': { kind: 'string', field: 'snapshotCompressionMethod' },
   maxBatchSize: { kind: 'int', notYet: true },
   flushDelay: { kind: 'int', notYet: true },
   maxWriteQueuePollTime: { kind: 'int', notYet: true },
@@ -207,6 +211,8 @@ function defaults(): Config {
     globalOutstandingLimit: 1000,
     standaloneEnabled: true,
     fsyncWarningThresholdMs: 1000,
+    snapshotCompressionMethod: '',
+    snapshotTrustEmpty: false,
     workers: 0,
     workersSetting: 'auto',
     raw: new Map(),
@@ -358,6 +364,11 @@ export function describeConfig(cfg: Config): string[] {
     `maxSessionTimeout=${cfg.maxSessionTimeout}`,
     `maxClientCnxns=${cfg.maxClientCnxns}`,
     `forceSync=${cfg.forceSync ? 'yes' : 'no'}`,
+    `snapCount=${cfg.snapCount}`,
+    `preAllocSize=${cfg.preAllocSize}`,
+    `snapshot.compression.method=${cfg.snapshotCompressionMethod || 'none'}`,
+    `autopurge.purgeInterval=${cfg.autopurgePurgeInterval}`,
+    `autopurge.snapRetainCount=${cfg.autopurgeSnapRetainCount}`,
     `jute.maxbuffer=${cfg.juteMaxBuffer}`,
     `extendedTypesEnabled=${cfg.extendedTypesEnabled}`,
     `znode.container.checkIntervalMs=${cfg.containerCheckIntervalMs}`,

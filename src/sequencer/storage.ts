@@ -44,7 +44,7 @@ export class Storage {
     this.logDir = versionDir(cfg.dataLogDir);
     fs.mkdirSync(this.snapDir, { recursive: true });
     fs.mkdirSync(this.logDir, { recursive: true });
-    this.compression = parseCompression(cfg.raw.get('snapshot.compression.method') ?? cfg.raw.get('zookeeper.snapshot.compression.method'));
+    this.compression = parseCompression(cfg.snapshotCompressionMethod);
     this.log = new TxnLog({
       dir: this.logDir,
       preAllocBytes: cfg.preAllocSize * 1024,
@@ -62,7 +62,7 @@ export class Storage {
   restore(tree: DataTree): RestoredState {
     const sessions = new Map<bigint, number>();
     const report = recover(
-      { snapDir: this.snapDir, logDir: this.logDir, trustEmptySnapshot: this.cfg.raw.get('snapshot.trust.empty') === 'true' },
+      { snapDir: this.snapDir, logDir: this.logDir, trustEmptySnapshot: this.cfg.snapshotTrustEmpty },
       {
         reset: () => { tree.clearForRestore(); sessions.clear(); },
         session: (id, timeout) => { sessions.set(id, timeout); },

@@ -45,14 +45,21 @@ export interface ApacheServer {
   connectString: string;
   dataDir: string;
   process: ChildProcess;
+  /** Everything the JVM wrote to stdout and stderr so far. */
+  output(): string;
   stop(): Promise<void>;
 }
 
+/**
+ * settings are zoo.cfg lines. With a `dataDir` setting the server uses that
+ * (existing) directory and leaves it in place on stop(); without one it gets
+ * a fresh temporary dataDir, removed on stop().
+ */
 export async function startApache(settings: Record<string, string | number> = {}): Promise<ApacheServer> {
   const port = await freePort();
   const dir = tempDir('apache');
-  const dataDir = path.join(dir, 'data');
-  fs.mkdirSync(dataDir);
+  const dataDir = typeof settings.dataDir === 'string' ? settings.dataDir : path.join(dir, 'data');
+  if (settings.dataDir === undefined) fs.mkdirSync(dataDir);
   const cfg: Record<string, string | number> = {
     tickTime: 2000,
     dataDir,
@@ -96,6 +103,7 @@ export async function startApache(settings: Record<string, string | number> = {}
     connectString: `127.0.0.1:${port}`,
     dataDir,
     process: child,
+    output: () => output,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
