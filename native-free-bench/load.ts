@@ -20,6 +20,10 @@ export interface LoadOptions {
   durationMs: number;
   /** Path prefix prepared by prepare(); one node per session. */
   root: string;
+  /** Node path for session i (default `${root}/s${i}`). */
+  pathOf?: (session: number) => string;
+  /** Keep every sample's completion time (wall-clock ms) for a timeline. */
+  timeline?: boolean;
 }
 
 export interface LoadResult {
@@ -29,6 +33,9 @@ export interface LoadResult {
   p99: number;
   p999: number;
   errors: number;
+  /** With `timeline`: completion time (wall-clock ms) and latency (ms) of every sample. */
+  at?: Float64Array;
+  latency?: Float64Array;
 }
 
 function requestFrame(workload: Workload, path: string, value: Buffer): Buffer {
@@ -118,10 +125,12 @@ export function percentile(sorted: Float64Array, p: number): number {
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const value = Buffer.alloc(opts.valueSize, 0x61);
   let latencies = new Float64Array(1 << 20);
+  let times = opts.timeline ? new Float64Array(1 << 20) : null;
   let count = 0;
   let errors = 0;
   let measuring = false;
   let stopping = false;
+  const origin = performance.timeOrigin;
   const onReply = (ms: number, err: number) => {
     if (!measuring) return;
     if (err !== 0) errors++;
@@ -129,14 +138,20 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       const next = new Float64Array(latencies.length * 2);
       next.set(latencies);
       latencies = next;
+      if (times !== null) {
+        const t = new Float64Array(times.length * 2);
+        t.set(times);
+        times = t;
+      }
     }
+    if (times !== null) times[count] = origin + performance.now();
     latencies[count++] = ms;
   };
   const sessions: Session[] = [];
   await Promise.all(Array.from({ length: opts.sessions }, (_, i) => new Promise<void>((resolve, reject) => {
     const socket = net.connect({ host: opts.host, port: opts.port });
     socket.once('error', reject);
-    const s = new Session(socket, requestFrame(opts.workload, `${opts.root}/s${i}`, value), opts.inflightPerSession,
+    const s = new Session(socket, requestFrame(opts.workload, opts.pathOf?.(i) ?? `${opts.root}/s${i}`, value), opts.inflightPerSession,
       onReply, () => resolve(), () => !stopping);
     socket.once('connect', () => s.handshake(30000));
     sessions.push(s);
@@ -153,8 +168,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const deadline = Date.now() + 5000;
   while (sessions.some((s) => s.inflight > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   for (const s of sessions) s.socket.destroy();
+  const raw = opts.timeline ? Float64Array.from(latencies.subarray(0, count)) : undefined;
   const sorted = latencies.subarray(0, count).sort();
   return {
+    at: times?.slice(0, count),
+    latency: raw,
     ops: count,
     opsPerSec: count / (elapsed / 1000),
     p50: percentile(sorted, 0.5),
@@ -162,4 +180,45 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     p999: percentile(sorted, 0.999),
     errors,
   };
+}
+
+export interface PopulateOptions {
+  host: string;
+  port: number;
+  parents: number;
+  nodes: number;
+  valueSize: number;
+  sessions?: number;
+  depth?: number;
+  /** Called now and then with the number created so far. */
+  progress?: (created: number) => void;
+}
+
+/** Creates `parents` parents (/bench-p<i>) and `nodes` children spread over them, pipelined. */
+export async function populate(opts: PopulateOptions): Promise<{ ms: number }> {
+  const { ZkClient } = await import('./zk-client.js');
+  const t0 = performance.now();
+  const admin = await ZkClient.connect(opts.host, opts.port, { timeoutMs: 30000 });
+  for (let p = 0; p < opts.parents; p += 100) {
+    await Promise.all(Array.from({ length: Math.min(100, opts.parents - p) }, (_, k) => admin.create(`/bench-p${p + k}`, null)));
+  }
+  await admin.close();
+  const value = Buffer.alloc(opts.valueSize, 0x62);
+  const sessions = opts.sessions ?? 8;
+  const depth = opts.depth ?? 128;
+  let next = 0;
+  let created = 0;
+  const clients = await Promise.all(Array.from({ length: sessions }, () => ZkClient.connect(opts.host, opts.port, { timeoutMs: 30000 })));
+  await Promise.all(clients.map(async (c) => {
+    const lane = async (): Promise<void> => {
+      while (next < opts.nodes) {
+        const i = next++;
+        await c.create(`/bench-p${i % opts.parents}/n${i}`, value);
+        if (++created % 50_000 === 0) opts.progress?.(created);
+      }
+    };
+    await Promise.all(Array.from({ length: depth }, lane));
+  }));
+  await Promise.all(clients.map((c) => c.close()));
+  return { ms: performance.now() - t0 };
 }

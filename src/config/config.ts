@@ -59,8 +59,10 @@ export interface Config {
   extendedTypesEnabled: boolean;
   containerCheckIntervalMs: number;
   containerMaxPerMinute: number;
+  containerMaxNeverUsedIntervalMs: number;
   skipACL: boolean;
   reconfigEnabled: boolean;
+  enforceQuota: boolean;
   superDigest: string | null;
   globalOutstandingLimit: number;
   standaloneEnabled: boolean;
@@ -116,8 +118,10 @@ const keys: Record<string, KeySpec> = {
   extendedTypesEnabled: { kind: 'bool', field: 'extendedTypesEnabled' },
   'znode.container.checkIntervalMs': { kind: 'int', field: 'containerCheckIntervalMs', min: 1 },
   'znode.container.maxPerMinute': { kind: 'int', field: 'containerMaxPerMinute', min: 1 },
+  'znode.container.maxNeverUsedIntervalMs': { kind: 'int', field: 'containerMaxNeverUsedIntervalMs', min: 0 },
   skipACL: { kind: 'bool', field: 'skipACL' },
   reconfigEnabled: { kind: 'bool', field: 'reconfigEnabled' },
+  enforceQuota: { kind: 'bool', field: 'enforceQuota' },
   'DigestAuthenticationProvider.superDigest': { kind: 'string', field: 'superDigest' },
   globalOutstandingLimit: { kind: 'int', field: 'globalOutstandingLimit', min: 1 },
   standaloneEnabled: { kind: 'bool', field: 'standaloneEnabled' },
@@ -205,8 +209,10 @@ function defaults(): Config {
     extendedTypesEnabled: false,
     containerCheckIntervalMs: 60000,
     containerMaxPerMinute: 10000,
+    containerMaxNeverUsedIntervalMs: 0,
     skipACL: false,
     reconfigEnabled: false,
+    enforceQuota: false,
     superDigest: null,
     globalOutstandingLimit: 1000,
     standaloneEnabled: true,

@@ -19,6 +19,7 @@ import type { DataTree } from '../tree/data-tree.js';
 import { isSpecialPath, pathError } from '../tree/paths.js';
 import { EPHEMERAL_SESSION, ephemeralType } from '../tree/znode.js';
 import { ttlOwner } from '../tree/data-tree.js';
+import { LIMIT_NODE, STATS_NODE, StatsTrack, quotaPathOf } from '../tree/quotas.js';
 import type { Session } from './session.js';
 
 /** The state of one path as prep sees it; `exists` false records a pending delete. */
@@ -54,6 +55,8 @@ export interface PrepOptions {
   extendedTypes: boolean;
   reconfigEnabled: boolean;
   policy: AclPolicy;
+  /** enforceQuota: hard quota limits refuse writes with QUOTAEXCEEDED. */
+  enforceQuota: boolean;
 }
 
 export class Prep {
@@ -111,6 +114,24 @@ export class Prep {
     }
   }
 
+  /** Apache's ZooKeeperServer.checkQuota: only hard limits refuse, and only with enforceQuota. */
+  private checkQuota(path: string, bytesDiff: number, countDiff: number): void {
+    if (!this.opts.enforceQuota) return;
+    const prefix = this.tree.quotaPrefixOf(path);
+    if (prefix === null) return;
+    const limits = StatsTrack.of(this.tree.getNode(`${quotaPathOf(prefix)}/${LIMIT_NODE}`)?.data ?? null);
+    const checkCount = countDiff !== 0 && (limits.count > -1 || limits.countHardLimit > -1);
+    const checkBytes = bytesDiff !== 0 && (limits.bytes > -1 || limits.byteHardLimit > -1);
+    if (!checkCount && !checkBytes) return;
+    const current = StatsTrack.of(this.tree.getNode(`${quotaPathOf(prefix)}/${STATS_NODE}`)?.data ?? null);
+    if (checkCount && limits.countHardLimit > -1 && current.count + countDiff > limits.countHardLimit) {
+      throw new KeeperError(Err.QUOTAEXCEEDED, prefix);
+    }
+    if (checkBytes && limits.byteHardLimit > -1 && current.bytes + bytesDiff > limits.byteHardLimit) {
+      throw new KeeperError(Err.QUOTAEXCEEDED, prefix);
+    }
+  }
+
   private checkSession(session: Session): void {
     if (session.closing) throw new KeeperError(Err.SESSIONEXPIRED);
   }
@@ -136,6 +157,11 @@ export class Prep {
         return this.multi(r, zxid, session, authInfo);
       case OpCode.setACL:
         return this.setACL(r, zxid, session, authInfo);
+      case OpCode.deleteContainer:
+        // Only the server's own reaper deletes containers. Apache 3.8 reads this
+        // request's body as a raw path, so a client's Jute-encoded request gets
+        // BADARGUMENTS; zoonode refuses every client deleteContainer the same way.
+        throw new KeeperError(Err.BADARGUMENTS);
       case OpCode.reconfig:
         if (!this.opts.reconfigEnabled) throw new KeeperError(Err.RECONFIGDISABLED);
         this.checkSession(session);
@@ -246,6 +272,7 @@ export class Prep {
       throw new KeeperError(Err.NOCHILDRENFOREPHEMERALS, path);
     }
     const newCversion = (parent.cversion + 1) | 0;
+    this.checkQuota(path, req.data === null ? 0 : req.data.length, 1);
     let txn: Txn;
     let ownerHi = 0;
     let ownerLo = 0;
@@ -294,6 +321,7 @@ export class Prep {
     if (pathError(path) !== null) throw new KeeperError(Err.BADARGUMENTS, path);
     const node = this.recordFor(path);
     checkACL(this.opts.policy, node.acl, Perms.WRITE, authInfo, path);
+    this.checkQuota(path, (req.data === null ? 0 : req.data.length) - (node.data === null ? 0 : node.data.length), 0);
     if (req.version !== -1 && req.version !== node.version) throw new KeeperError(Err.BADVERSION, path);
     const newVersion = (node.version + 1) | 0;
     const c = node.duplicate(zxid);
@@ -318,6 +346,26 @@ export class Prep {
     c.acl = acl;
     this.add(c);
     return { type: OpCode.setACL, path, acl, version: newVersion };
+  }
+
+  /**
+   * deleteContainer from the reaper: the node must still be empty and must
+   * not be a session's ephemeral (Apache's rules; no ACL check).
+   */
+  deleteContainer(path: string, zxid: number): Txn {
+    const slash = path.lastIndexOf('/');
+    if (slash === -1 || path.indexOf('\u0000') !== -1 || isSpecialPath(path)) throw new KeeperError(Err.BADARGUMENTS, path);
+    const node = this.recordFor(path);
+    if (node.childCount > 0) throw new KeeperError(Err.NOTEMPTY, path);
+    if (ephemeralType(node.ownerHi, node.ownerLo, this.opts.extendedTypes) === EPHEMERAL_SESSION) {
+      throw new KeeperError(Err.BADVERSION, path);
+    }
+    const parent = this.recordFor(path.substring(0, slash));
+    const p = parent.duplicate(zxid);
+    p.childCount--;
+    this.add(p);
+    this.add(new ChangeRecord(zxid, path, false, 0, 0, 0, 0, 0, 0, node.acl, null));
+    return { type: OpCode.deleteContainer, path };
   }
 
   /** closeSession (client close or expiry): delete the session's ephemerals, including pending ones. */

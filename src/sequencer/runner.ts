@@ -15,6 +15,7 @@ import { DataTree } from '../tree/data-tree.js';
 import { ReplyChannel } from './reply-channel.js';
 import { Sequencer } from './sequencer.js';
 import { Storage } from './storage.js';
+import { ContainerReaper } from './container-reaper.js';
 
 const log = new Logger('sequencer');
 
@@ -33,6 +34,7 @@ export class SequencerRunner {
   private readonly pool: Piscina;
   private expiryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private readonly reaper: ContainerReaper;
 
   /**
    * Recovers the data directory and builds the sequencer. Throws (with the
@@ -83,6 +85,14 @@ export class SequencerRunner {
       });
     }
     this.storage.startAutopurge();
+    this.reaper = new ContainerReaper(tree, () => clock.wallMs(), {
+      checkIntervalMs: config.containerCheckIntervalMs,
+      maxPerMinute: config.containerMaxPerMinute,
+      maxNeverUsedIntervalMs: config.containerMaxNeverUsedIntervalMs,
+    }, (path) => {
+      this.sequencer.deleteContainer(path);
+      this.pump.kick();
+    });
     const drain = () => this.sequencer.drain();
     const hasWork = () => this.sequencer.hasWork();
     this.pump = makePump !== null ? makePump(drain, hasWork) : new AtomicPump(ctrl32, CTRL_SEQUENCER_BELL, drain, hasWork);
@@ -90,6 +100,7 @@ export class SequencerRunner {
 
   start(): void {
     this.pump.start();
+    this.reaper.start();
     this.scheduleExpiry(this.sequencer.tick());
   }
 
@@ -111,6 +122,7 @@ export class SequencerRunner {
     if (this.stopped) return;
     this.stopped = true;
     this.pump.stop();
+    this.reaper.stop();
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
     await this.storage.close();
     await this.pool.destroy();

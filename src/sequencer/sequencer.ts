@@ -39,7 +39,7 @@ import { authenticate, type AclPolicy } from '../tree/acl.js';
 import { Prep } from './prep.js';
 import { executeRead, isReadOp, type ReadContext } from './reads.js';
 import { Conn, Session, connKey, type QueuedItem } from './session.js';
-import { Proposal, ORIGIN_CLIENT, ORIGIN_CONNECT, ORIGIN_EXPIRY } from './proposal.js';
+import { Proposal, ORIGIN_CLIENT, ORIGIN_CONNECT, ORIGIN_EXPIRY, ORIGIN_INTERNAL } from './proposal.js';
 import type { ReplyChannel } from './reply-channel.js';
 import type { TxnLogPort } from './txn-log-port.js';
 import type { SnapshotSource } from '../persistence/snapshot-format.js';
@@ -65,6 +65,7 @@ function isWriteOp(type: number): boolean {
     case OpCode.setACL:
     case OpCode.reconfig:
     case OpCode.multi:
+    case OpCode.deleteContainer:
       return true;
     default:
       return false;
@@ -79,7 +80,6 @@ function isWriteOp(type: number): boolean {
  */
 function isPendingOp(type: number): boolean {
   switch (type) {
-    case OpCode.deleteContainer:
     case OpCode.sasl:
       return true;
     default:
@@ -148,6 +148,7 @@ export class Sequencer implements ReadContext {
       extendedTypes: cfg.extendedTypesEnabled,
       reconfigEnabled: cfg.reconfigEnabled,
       policy: this.policy,
+      enforceQuota: cfg.enforceQuota,
     });
     this.tracker = new SessionTracker(cfg.tickTime, opts.clock.nowMs());
     this.minSessionTimeout = cfg.minSessionTimeout;
@@ -539,11 +540,28 @@ export class Sequencer implements ReadContext {
     session.queue.push({ kind: 'proposal', proposal: p });
   }
 
-  private newProposal(session: Session, cxid: number, type: number, txn: Txn | null, origin: number): Proposal {
+  /** The container/TTL reaper asks for a node to go: a deleteContainer txn with no session. */
+  deleteContainer(path: string): void {
+    if (this.logFailed) return;
+    let txn: Txn;
+    let type: number = OpCode.deleteContainer;
+    try {
+      txn = this.prep.deleteContainer(path, this.lastZxid + 1);
+      log.info(`deleting container or expired TTL node ${path}`);
+    } catch (e) {
+      if (!(e instanceof KeeperError)) throw e;
+      txn = { type: OpCode.error, err: e.code };
+      type = OpCode.error;
+    }
+    this.newProposal(null, 0, type, txn, ORIGIN_INTERNAL);
+    this.txnLog.flush();
+  }
+
+  private newProposal(session: Session | null, cxid: number, type: number, txn: Txn | null, origin: number): Proposal {
     const zxid = ++this.lastZxid;
     assert(zxid <= Number.MAX_SAFE_INTEGER, 'zxid beyond 2^53');
     const hdr: TxnHeader = {
-      clientIdHi: session.idHi, clientIdLo: session.idLo, cxid, zxid, time: this.opts.clock.wallMs(), type,
+      clientIdHi: session?.idHi ?? 0, clientIdLo: session?.idLo ?? 0, cxid, zxid, time: this.opts.clock.wallMs(), type,
     };
     const p = new Proposal(hdr, txn, session, origin);
     this.outstanding.set(zxid, p);

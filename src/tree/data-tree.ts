@@ -22,6 +22,10 @@ import { SpillMap } from '../util/spill-map.js';
 import { AclCache, OPEN_UNSAFE_ACL_REF, READ_ACL_UNSAFE } from './acl-cache.js';
 import { CONFIG_PATH, PROC_PATH, QUOTA_PATH } from './paths.js';
 import { WatchManager, MODE_STANDARD, type Watcher } from './watch-manager.js';
+import { LIMIT_NODE, QUOTA_ROOT, STATS_NODE, StatsTrack, quotaPathOf, statsBytes } from './quotas.js';
+import { Logger } from '../util/log.js';
+
+const log = new Logger('tree');
 import {
   ZNode, EPHEMERAL_CONTAINER, EPHEMERAL_SESSION, EPHEMERAL_TTL, ephemeralType,
 } from './znode.js';
@@ -68,6 +72,8 @@ export class DataTree {
   lastProcessedZxid = 0;
   /** Sum over nodes of path length + data length, as Apache's approximate_data_size. */
   approximateDataSize = 0;
+  /** Paths with a quota (a zookeeper_limits node under /zookeeper/quota). */
+  readonly quotaPaths = new Set<string>();
   readonly extendedTypes: boolean;
 
   constructor(opts: DataTreeOptions) {
@@ -143,6 +149,11 @@ export class DataTree {
         break;
       }
     }
+    if (parentName.startsWith(QUOTA_ROOT)) {
+      if (name === LIMIT_NODE) this.quotaPaths.add(parentName.substring(QUOTA_ROOT.length));
+      if (name === STATS_NODE) this.recountQuota(parentName.substring(QUOTA_ROOT.length));
+    }
+    this.updateQuotaStats(path, data === null ? 0 : data.length, 1);
     this.dataWatches.trigger(path, EventType.NodeCreated, zxid, aclRef, null);
     this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, parent.acl, null);
     return node;
@@ -175,6 +186,8 @@ export class DataTree {
         break;
       }
     }
+    if (parentName.startsWith(PROC_PATH) && name === LIMIT_NODE) this.quotaPaths.delete(parentName.substring(QUOTA_ROOT.length));
+    this.updateQuotaStats(path, -node.dataLength, -1);
     const notified = this.dataWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl, null);
     this.childWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl, notified);
     this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, parent.acl, null);
@@ -183,11 +196,13 @@ export class DataTree {
   setData(path: string, data: Uint8Array | null, version: number, zxid: number, time: number): ZNode {
     const node = this.nodes.get(path);
     if (node === undefined) throw new KeeperError(Err.NONODE, path);
-    this.approximateDataSize += (data === null ? 0 : data.length) - node.dataLength;
+    const bytesDiff = (data === null ? 0 : data.length) - node.dataLength;
+    this.approximateDataSize += bytesDiff;
     node.data = data;
     node.mtime = time;
     node.mzxid = zxid;
     node.version = version;
+    this.updateQuotaStats(path, bytesDiff, 0);
     this.dataWatches.trigger(path, EventType.NodeDataChanged, zxid, node.acl, null);
     return node;
   }
@@ -323,10 +338,85 @@ export class DataTree {
     return rc;
   }
 
+  // ---- quotas ---------------------------------------------------------------------
+
+  /** The deepest path with a quota at or above `path`, or null (never the root). */
+  quotaPrefixOf(path: string): string | null {
+    if (this.quotaPaths.size === 0) return null;
+    let p = path;
+    while (p.length > 1) {
+      if (this.quotaPaths.has(p)) return p;
+      p = p.substring(0, p.lastIndexOf('/'));
+    }
+    return null;
+  }
+
+  /** Apply a change under a quota'd path to its zookeeper_stats, and log a soft limit exceeded. */
+  private updateQuotaStats(path: string, bytesDiff: number, countDiff: number): void {
+    const prefix = this.quotaPrefixOf(path);
+    if (prefix === null) return;
+    const statsNode = this.nodes.get(`${quotaPathOf(prefix)}/${STATS_NODE}`);
+    if (statsNode === undefined) return;
+    const stats = StatsTrack.of(statsNode.data);
+    const count = stats.count + countDiff;
+    const bytes = stats.bytes + bytesDiff;
+    this.approximateDataSize -= statsNode.dataLength;
+    statsNode.data = statsBytes(count, bytes);
+    this.approximateDataSize += statsNode.dataLength;
+    const limits = StatsTrack.of(this.nodes.get(`${quotaPathOf(prefix)}/${LIMIT_NODE}`)?.data ?? null);
+    if (countDiff > 0 && limits.count > -1 && count > limits.count) {
+      log.warn(`quota exceeded: ${prefix} count=${count} limit=${limits.count}`);
+    }
+    if (bytesDiff > 0 && limits.bytes > -1 && bytes > limits.bytes) {
+      log.warn(`quota exceeded: ${prefix} bytes=${bytes} limit=${limits.bytes}`);
+    }
+  }
+
+  /** Recompute zookeeper_stats for a quota'd path from the subtree (the node itself included). */
+  private recountQuota(path: string): void {
+    const statsNode = this.nodes.get(`${quotaPathOf(path)}/${STATS_NODE}`);
+    if (statsNode === undefined) return;
+    let count = 0;
+    let bytes = 0;
+    const stack = [path];
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      const n = this.nodes.get(p);
+      if (n === undefined) continue;
+      count++;
+      bytes += n.dataLength;
+      if (n.children !== null) for (const c of n.children) stack.push(p === '/' ? `/${c}` : `${p}/${c}`);
+    }
+    this.approximateDataSize -= statsNode.dataLength;
+    statsNode.data = statsBytes(count, bytes);
+    this.approximateDataSize += statsNode.dataLength;
+  }
+
+  /** Rebuild the quota set and recount every quota after a snapshot load (as Apache's setupQuota). */
+  private setupQuotas(): void {
+    this.quotaPaths.clear();
+    const stack = [QUOTA_ROOT];
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      const n = this.nodes.get(p);
+      if (n === undefined) continue;
+      if (n.children === null) {
+        if (p.endsWith(`/${LIMIT_NODE}`)) {
+          const real = p.substring(QUOTA_ROOT.length, p.length - LIMIT_NODE.length - 1);
+          this.quotaPaths.add(real);
+          this.recountQuota(real);
+        }
+        continue;
+      }
+      for (const c of n.children) stack.push(`${p}/${c}`);
+    }
+  }
+
   // ---- restore from a snapshot ------------------------------------------------
 
   /** Empty the tree completely, built-in nodes included, before a snapshot is loaded. */
   clearForRestore(): void {
+    this.quotaPaths.clear();
     this.nodes.clear();
     this.aclCache.clear();
     this.ephemerals.clear();
@@ -380,6 +470,7 @@ export class DataTree {
 
   finishRestore(lastZxid: number): void {
     this.aclCache.purgeUnused();
+    this.setupQuotas();
     if (lastZxid > this.lastProcessedZxid) this.lastProcessedZxid = lastZxid;
   }
 

@@ -1,0 +1,151 @@
+// Server processes for benchmarks: zoonode (node bin/zoonode.js) and Apache
+// ZooKeeper 3.8 (the Debian package's jar on OpenJDK), each a child process on
+// 127.0.0.1 with a data directory of the caller's choosing, so CPU time and
+// RSS can be read from /proc/<pid>.
+
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const apacheJar = '/usr/share/java/zookeeper.jar';
+
+export function apacheInstalled(): boolean {
+  return fs.existsSync(apacheJar) && fs.existsSync('/usr/bin/java');
+}
+
+export interface ServerProcess {
+  kind: 'zoonode' | 'apache';
+  child: ChildProcess;
+  port: number;
+  dataDir: string;
+  /** Everything the process printed. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen({ host: '127.0.0.1', port: 0 }, () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 15000);
+    await exited;
+    clearTimeout(t);
+  };
+}
+
+function killOnExit(child: ChildProcess): void {
+  const kill = () => { if (child.exitCode === null) child.kill('SIGKILL'); };
+  process.once('exit', kill);
+  child.once('exit', () => process.off('exit', kill));
+}
+
+export async function startZoonodeProcess(dataDir: string, settings: Record<string, string | number> = {}): Promise<ServerProcess> {
+  const bin = fileURLToPath(new URL('../../bin/zoonode.js', import.meta.url));
+  const args = [bin, '--port', '0', '--data-dir', dataDir, 'clientPortAddress=127.0.0.1', 'maxClientCnxns=0',
+    ...Object.entries(settings).map(([k, v]) => `${k}=${v}`)];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  killOnExit(child);
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => { clearInterval(poll); reject(new Error(`zoonode did not start in 600 s:\n${out.slice(-4000)}`)); }, 600_000);
+    const poll = setInterval(() => {
+      const m = /listening for clients on [\d.]+:(\d+)/.exec(out);
+      if (m) { clearTimeout(timer); clearInterval(poll); resolve(Number(m[1])); }
+      if (child.exitCode !== null) { clearTimeout(timer); clearInterval(poll); reject(new Error(`zoonode exited:\n${out.slice(-4000)}`)); }
+    }, 5);
+  });
+  return { kind: 'zoonode', child, port, dataDir, output: () => out, stop: stopper(child) };
+}
+
+/**
+ * Apache ZooKeeper standalone. `heapMb` is the JVM's -Xmx (Debian's zkEnv.sh
+ * leaves it to the JVM default). Resolves once it accepts sessions (srvr
+ * reports its mode), unless `waitServing` is false.
+ */
+export async function startApacheProcess(dataDir: string, settings: Record<string, string | number> = {},
+  opts: { heapMb?: number; waitServing?: boolean } = {}): Promise<ServerProcess> {
+  const port = await freePort();
+  fs.mkdirSync(dataDir, { recursive: true });
+  const cfg: Record<string, string | number> = {
+    tickTime: 2000, dataDir, clientPort: port, clientPortAddress: '127.0.0.1', 'admin.enableServer': 'false',
+    '4lw.commands.whitelist': '*', maxClientCnxns: 0, ...settings,
+  };
+  const cfgFile = path.join(path.dirname(dataDir), `${path.basename(dataDir)}.zoo.cfg`);
+  fs.writeFileSync(cfgFile, Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  const jvm = opts.heapMb !== undefined ? [`-Xmx${opts.heapMb}m`] : [];
+  const child = spawn('/usr/bin/java', [...jvm, '-cp', `/etc/zookeeper/conf:${apacheJar}`,
+    'org.apache.zookeeper.server.ZooKeeperServerMain', cfgFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  killOnExit(child);
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const proc: ServerProcess = { kind: 'apache', child, port, dataDir, output: () => out, stop: stopper(child) };
+  if (opts.waitServing === false) return proc;
+  await waitServing(port, child, 600_000);
+  return proc;
+}
+
+export async function waitServing(port: number, child: ChildProcess, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error('server exited before serving');
+    if ((await fourLetter(port, 'srvr').catch(() => '')).includes('Mode:')) return;
+    if (Date.now() > deadline) throw new Error(`server did not serve within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function fourLetter(port: number, word: string, ms = 2000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    let out = '';
+    const timer = setTimeout(() => { s.destroy(); reject(new Error('no answer')); }, ms);
+    s.on('connect', () => s.write(word));
+    s.on('data', (d) => { out += d; });
+    s.on('error', (e) => { clearTimeout(timer); reject(e); });
+    s.on('close', () => { clearTimeout(timer); resolve(out); });
+  });
+}
+
+export interface ProcStat { cpuSeconds: number; rssBytes: number }
+
+export function procStat(pid: number): ProcStat {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100, rssBytes: Number(fields[21]) * 4096 };
+}
+
+/** Bytes a directory tree occupies on disk (allocated blocks, so sparse preallocation counts as written). */
+export function diskUsage(dir: string): { allocated: number; apparent: number } {
+  let allocated = 0;
+  let apparent = 0;
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        const st = fs.statSync(p);
+        allocated += st.blocks * 512;
+        apparent += st.size;
+      }
+    }
+  };
+  walk(dir);
+  return { allocated, apparent };
+}

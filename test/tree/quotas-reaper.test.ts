@@ -1,0 +1,87 @@
+// Quota bookkeeping and the container/TTL reaper's candidate rules.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataTree } from '../../src/tree/data-tree.js';
+import { OpCode } from '../../src/jute/opcodes.js';
+import type { Txn, TxnHeader } from '../../src/jute/txn.js';
+import { StatsTrack } from '../../src/tree/quotas.js';
+import { reapCandidates, ttlOf } from '../../src/sequencer/container-reaper.js';
+import { ttlOwner } from '../../src/tree/data-tree.js';
+
+const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+let zxid = 0;
+function apply(t: DataTree, txn: Txn, time = 1000): void {
+  const hdr: TxnHeader = { clientIdHi: 0, clientIdLo: 1, cxid: 0, zxid: ++zxid, time, type: txn.type };
+  const rc = t.processTxn(hdr, txn);
+  assert.equal(rc.err, 0, `${txn.type} ${'path' in txn ? txn.path : ''}`);
+}
+const create = (path: string, data: string | null, time?: number) => ({ type: OpCode.create, path, data: data === null ? null : Buffer.from(data), acl, ephemeral: false, parentCVersion: -1 }) as Txn;
+const stats = (t: DataTree, p: string) => t.getNode(`/zookeeper/quota${p}/zookeeper_stats`)!.data!.toString();
+
+test('StatsTrack reads what zkCli writes, hard limits included', () => {
+  const s = new StatsTrack('count=-1,bytes=-1=;byteHardLimit=-1;countHardLimit=10');
+  assert.equal(s.count, -1);
+  assert.equal(s.bytes, -1);
+  assert.equal(s.countHardLimit, 10);
+  assert.equal(s.byteHardLimit, -1);
+  assert.equal(new StatsTrack('count=5,bytes=').bytes, -1);
+});
+
+test('zookeeper_stats is counted when created and kept current by creates, setData and deletes', () => {
+  const t = new DataTree({ extendedTypes: false });
+  apply(t, create('/q', 'abc'));
+  apply(t, create('/q/a', '12345'));
+  apply(t, create('/zookeeper/quota/q', null));
+  apply(t, create('/zookeeper/quota/q/zookeeper_limits', 'count=3,bytes=-1'));
+  apply(t, create('/zookeeper/quota/q/zookeeper_stats', 'count=0,bytes=0'));
+  assert.equal(stats(t, '/q'), 'count=2,bytes=8', 'counted from the subtree when the stats node appears');
+  apply(t, create('/q/b', 'xy'));
+  assert.equal(stats(t, '/q'), 'count=3,bytes=10');
+  apply(t, { type: OpCode.setData, path: '/q/a', data: Buffer.from('1'), version: 1 });
+  assert.equal(stats(t, '/q'), 'count=3,bytes=6');
+  apply(t, { type: OpCode.delete, path: '/q/b' });
+  assert.equal(stats(t, '/q'), 'count=2,bytes=4');
+  apply(t, create('/qq', 'not under /q'));
+  assert.equal(stats(t, '/q'), 'count=2,bytes=4', '/qq is not under /q');
+  assert.equal(t.quotaPrefixOf('/q/a/deep'), '/q');
+  assert.equal(t.quotaPrefixOf('/qq'), null);
+  apply(t, { type: OpCode.delete, path: '/zookeeper/quota/q/zookeeper_limits' });
+  assert.equal(t.quotaPrefixOf('/q/a'), null, 'deleting the limits node removes the quota');
+});
+
+test('after a restore, every quota is recounted', () => {
+  const t = new DataTree({ extendedTypes: false });
+  apply(t, create('/r', null));
+  apply(t, create('/r/x', 'data'));
+  apply(t, create('/zookeeper/quota/r', null));
+  apply(t, create('/zookeeper/quota/r/zookeeper_limits', 'count=-1,bytes=100'));
+  apply(t, create('/zookeeper/quota/r/zookeeper_stats', 'count=99,bytes=99'));
+  t.getNode('/zookeeper/quota/r/zookeeper_stats')!.data = Buffer.from('count=7,bytes=7');
+  t.quotaPaths.clear();
+  t.finishRestore(zxid);
+  assert.ok(t.quotaPaths.has('/r'));
+  assert.equal(stats(t, '/r'), 'count=2,bytes=4');
+});
+
+test('reaper candidates: used empty containers, never-used ones only past the limit, expired TTL nodes without children', () => {
+  const t = new DataTree({ extendedTypes: true });
+  const container = (path: string, time: number) => apply(t, { type: OpCode.createContainer, path, data: null, acl, parentCVersion: -1 }, time);
+  const ttlNode = (path: string, ttl: number, time: number) => apply(t, { type: OpCode.createTTL, path, data: null, acl, parentCVersion: -1, ttl }, time);
+  container('/used', 1000);
+  apply(t, create('/used/child', null));
+  apply(t, { type: OpCode.delete, path: '/used/child' });
+  container('/never', 1000);
+  container('/busy', 1000);
+  apply(t, create('/busy/child', null));
+  ttlNode('/t1', 500, 1000);
+  ttlNode('/t2', 5000, 1000);
+  ttlNode('/t3', 500, 1000);
+  apply(t, create('/t3/child', null));
+  assert.equal(ttlOf(...ttlOwner(5000)), 5000);
+  assert.equal(ttlOf(...ttlOwner(2 ** 40 - 1)), 2 ** 40 - 1);
+  assert.deepEqual(reapCandidates(t, 1400, 0).sort(), ['/used']);
+  assert.deepEqual(reapCandidates(t, 1600, 0).sort(), ['/t1', '/used'], 'TTL counts from mtime');
+  assert.deepEqual(reapCandidates(t, 7000, 0).sort(), ['/t1', '/t2', '/used'], 'a TTL node with children stays');
+  assert.deepEqual(reapCandidates(t, 7000, 3000).sort(), ['/never', '/t1', '/t2', '/used'], 'maxNeverUsedIntervalMs');
+});
