@@ -8,6 +8,10 @@
 // every descendant). No single Map holds paths × watchers entries, and the
 // path-keyed table is a SpillMap, so neither side meets V8's 2^24 ceiling.
 //
+// Memory: most paths have one watcher and most connections watch few paths,
+// so a table entry holding one pair stores it inline (an Entry) and becomes a
+// Map only when a second pair arrives.
+//
 // Delivery order: triggering collects the distinct watchers first and then
 // calls each once, so a watcher matched at several levels gets one event.
 
@@ -24,9 +28,86 @@ export interface Watcher {
   readonly alive: boolean;
 }
 
+/** A table slot with one (key, mode) pair. */
+class Entry<K> {
+  constructor(public key: K, public mode: number) {}
+}
+
+/** One side of the index: K → (V → mode), a slot being an Entry or a Map. */
+class Table<K, V> {
+  constructor(private readonly map: Map<K, Entry<V> | Map<V, number>> | SpillMap<K, Entry<V> | Map<V, number>>) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  mode(k: K, v: V): number {
+    const slot = this.map.get(k);
+    if (slot === undefined) return 0;
+    if (slot instanceof Entry) return slot.key === v ? slot.mode : 0;
+    return slot.get(v) ?? 0;
+  }
+
+  /** Set the mode of (k, v); 0 removes the pair. */
+  set(k: K, v: V, mode: number): void {
+    const slot = this.map.get(k);
+    if (mode === 0) {
+      if (slot === undefined) return;
+      if (slot instanceof Entry) {
+        if (slot.key === v) this.map.delete(k);
+        return;
+      }
+      slot.delete(v);
+      if (slot.size === 1) {
+        const [[key, m]] = slot;
+        this.map.set(k, new Entry(key, m));
+      } else if (slot.size === 0) {
+        this.map.delete(k);
+      }
+      return;
+    }
+    if (slot === undefined) {
+      this.map.set(k, new Entry(v, mode));
+    } else if (slot instanceof Entry) {
+      if (slot.key === v) slot.mode = mode;
+      else this.map.set(k, new Map([[slot.key, slot.mode], [v, mode]]));
+    } else {
+      slot.set(v, mode);
+    }
+  }
+
+  /** The pairs under k (a copy when k is changed while iterating is allowed). */
+  pairs(k: K): [V, number][] {
+    const slot = this.map.get(k);
+    if (slot === undefined) return [];
+    if (slot instanceof Entry) return [[slot.key, slot.mode]];
+    return [...slot];
+  }
+
+  take(k: K): [V, number][] {
+    const p = this.pairs(k);
+    this.map.delete(k);
+    return p;
+  }
+
+  has(k: K): boolean {
+    return this.map.get(k) !== undefined;
+  }
+
+  view(k: K): ReadonlyMap<V, number> | undefined {
+    const slot = this.map.get(k);
+    if (slot === undefined) return undefined;
+    return slot instanceof Entry ? new Map([[slot.key, slot.mode]]) : slot;
+  }
+
+  *keys(): IterableIterator<K> {
+    yield* this.map.keys();
+  }
+}
+
 export class WatchManager {
-  private readonly byPath = new SpillMap<string, Map<Watcher, number>>();
-  private readonly byWatcher = new Map<Watcher, Map<string, number>>();
+  private readonly byPath = new Table<string, Watcher>(new SpillMap());
+  private readonly byWatcher = new Table<Watcher, string>(new Map());
   private recursiveCount = 0;
   private watchCount = 0;
 
@@ -39,25 +120,28 @@ export class WatchManager {
     return this.byPath.size;
   }
 
+  watcherCount(): number {
+    return this.byWatcher.size;
+  }
+
+  private setMode(path: string, w: Watcher, old: number, next: number): void {
+    if (old === next) return;
+    this.byPath.set(path, w, next);
+    this.byWatcher.set(w, path, next);
+    if (old === 0) this.watchCount++;
+    if (next === 0) this.watchCount--;
+    const wasRecursive = (old & MODE_PERSISTENT_RECURSIVE) !== 0;
+    const isRecursive = (next & MODE_PERSISTENT_RECURSIVE) !== 0;
+    if (isRecursive && !wasRecursive) this.recursiveCount++;
+    if (wasRecursive && !isRecursive) this.recursiveCount--;
+  }
+
   add(path: string, w: Watcher, mode: number): boolean {
     if (!w.alive) return false;
-    let forward = this.byPath.get(path);
-    if (forward === undefined) {
-      forward = new Map();
-      this.byPath.set(path, forward);
-    }
-    let paths = this.byWatcher.get(w);
-    if (paths === undefined) {
-      paths = new Map();
-      this.byWatcher.set(w, paths);
-    }
-    const old = paths.get(path) ?? 0;
+    const old = this.byWatcher.mode(w, path);
     const next = old | mode;
     if (next === old) return false;
-    if (old === 0) this.watchCount++;
-    paths.set(path, next);
-    forward.set(w, next);
-    if ((mode & MODE_PERSISTENT_RECURSIVE) !== 0 && (old & MODE_PERSISTENT_RECURSIVE) === 0) this.recursiveCount++;
+    this.setMode(path, w, old, next);
     return true;
   }
 
@@ -65,42 +149,20 @@ export class WatchManager {
   trigger(path: string, eventType: number, zxid: number, aclRef: number, suppress: Set<Watcher> | null): Set<Watcher> | null {
     let hit: Set<Watcher> | null = null;
     // The node itself: every mode matches; one-shot watches are consumed.
-    const forward = this.byPath.get(path);
-    if (forward !== undefined) {
-      for (const [w, mode] of forward) {
+    if (this.byPath.has(path)) {
+      for (const [w, mode] of this.byPath.pairs(path)) {
         (hit ??= new Set()).add(w);
-        if ((mode & MODE_STANDARD) !== 0) {
-          const rest = mode & ~MODE_STANDARD;
-          const paths = this.byWatcher.get(w)!;
-          if (rest === 0) {
-            forward.delete(w);
-            paths.delete(path);
-            if (paths.size === 0) this.byWatcher.delete(w);
-            this.watchCount--;
-          } else {
-            forward.set(w, rest);
-            paths.set(path, rest);
-          }
-        }
+        if ((mode & MODE_STANDARD) !== 0) this.setMode(path, w, mode, mode & ~MODE_STANDARD);
       }
-      if (forward.size === 0) this.byPath.delete(path);
     }
     // Ancestors: only recursive watches fire.
     if (this.recursiveCount > 0 && path.length > 1) {
       let p = path;
       for (;;) {
         const slash = p.lastIndexOf('/');
-        if (slash <= 0) {
-          if (p === '/') break;
-          p = '/';
-        } else {
-          p = p.substring(0, slash);
-        }
-        const up = this.byPath.get(p);
-        if (up !== undefined) {
-          for (const [w, mode] of up) {
-            if ((mode & MODE_PERSISTENT_RECURSIVE) !== 0) (hit ??= new Set()).add(w);
-          }
+        p = slash <= 0 ? '/' : p.substring(0, slash);
+        for (const [w, mode] of this.byPath.pairs(p)) {
+          if ((mode & MODE_PERSISTENT_RECURSIVE) !== 0) (hit ??= new Set()).add(w);
         }
         if (p === '/') break;
       }
@@ -115,15 +177,8 @@ export class WatchManager {
 
   /** Drop every watch of a watcher (its connection closed). */
   removeWatcher(w: Watcher): void {
-    const paths = this.byWatcher.get(w);
-    if (paths === undefined) return;
-    this.byWatcher.delete(w);
-    for (const [path, mode] of paths) {
-      const forward = this.byPath.get(path);
-      if (forward !== undefined) {
-        forward.delete(w);
-        if (forward.size === 0) this.byPath.delete(path);
-      }
+    for (const [path, mode] of this.byWatcher.take(w)) {
+      this.byPath.set(path, w, 0);
       if ((mode & MODE_PERSISTENT_RECURSIVE) !== 0) this.recursiveCount--;
       this.watchCount--;
     }
@@ -131,44 +186,27 @@ export class WatchManager {
 
   /** Modes a watcher holds on a path (0 if none). */
   modes(path: string, w: Watcher): number {
-    return this.byWatcher.get(w)?.get(path) ?? 0;
+    return this.byWatcher.mode(w, path);
   }
 
   /** Remove the given mode bits of one watcher on one path; true if any were held. */
   removeModes(path: string, w: Watcher, mode: number): boolean {
-    const paths = this.byWatcher.get(w);
-    const old = paths?.get(path) ?? 0;
+    const old = this.byWatcher.mode(w, path);
     if ((old & mode) === 0) return false;
-    const rest = old & ~mode;
-    const forward = this.byPath.get(path)!;
-    if ((old & MODE_PERSISTENT_RECURSIVE) !== 0 && (rest & MODE_PERSISTENT_RECURSIVE) === 0) this.recursiveCount--;
-    if (rest === 0) {
-      paths!.delete(path);
-      if (paths!.size === 0) this.byWatcher.delete(w);
-      forward.delete(w);
-      if (forward.size === 0) this.byPath.delete(path);
-      this.watchCount--;
-    } else {
-      paths!.set(path, rest);
-      forward.set(w, rest);
-    }
+    this.setMode(path, w, old, old & ~mode);
     return true;
   }
 
   /** Paths a watcher watches, with modes. */
   pathsOf(w: Watcher): ReadonlyMap<string, number> | undefined {
-    return this.byWatcher.get(w);
+    return this.byWatcher.view(w);
   }
 
   watchersOf(path: string): ReadonlyMap<Watcher, number> | undefined {
-    return this.byPath.get(path);
-  }
-
-  watcherCount(): number {
-    return this.byWatcher.size;
+    return this.byPath.view(path);
   }
 
   *watchers(): IterableIterator<[Watcher, ReadonlyMap<string, number>]> {
-    yield* this.byWatcher.entries();
+    for (const w of this.byWatcher.keys()) yield [w, this.byWatcher.view(w)!];
   }
 }
