@@ -65,7 +65,7 @@ function procStat(pid: number): ProcStat {
 async function startServer(workers: number, dataDir: string): Promise<{ child: ChildProcess; port: number }> {
   const bin = fileURLToPath(new URL('../../bin/zoonode.js', import.meta.url));
   const child = spawn(process.execPath, [bin, '--port', '0', '--data-dir', dataDir, 'clientPortAddress=127.0.0.1',
-    `workers=${workers}`, 'maxClientCnxns=0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    `workers=${workers}`, 'maxClientCnxns=0', 'admin.enableServer=false'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stderr!.on('data', (d) => { out += d; });
   child.stdout!.on('data', (d) => { out += d; });

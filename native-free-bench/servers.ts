@@ -55,7 +55,7 @@ function killOnExit(child: ChildProcess): void {
 
 export async function startZoonodeProcess(dataDir: string, settings: Record<string, string | number> = {}): Promise<ServerProcess> {
   const bin = fileURLToPath(new URL('../../bin/zoonode.js', import.meta.url));
-  const args = [bin, '--port', '0', '--data-dir', dataDir, 'clientPortAddress=127.0.0.1', 'maxClientCnxns=0',
+  const args = [bin, '--port', '0', '--data-dir', dataDir, 'clientPortAddress=127.0.0.1', 'maxClientCnxns=0', 'admin.enableServer=false',
     ...Object.entries(settings).map(([k, v]) => `${k}=${v}`)];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);

@@ -24,7 +24,14 @@ import { LocalPump } from './ring/doorbell.js';
 import { CTRL_BYTES, CTRL_LAST_ZXID_I64, ringCapacityFor } from './ring/layout.js';
 import { IoWorker } from './io/io-worker.js';
 import { parseWhitelist } from './io/four-letter.js';
+import { IpLimiter } from './io/ip-limiter.js';
 import type { IoThreadData } from './io/thread.js';
+import {
+  AdminHub, ThreadClient, startAdminServer, startMetricsServer,
+  type AdminSources, type HttpEndpoint, type ServerInfo, type SequencerSnapshot, type WorkerSnapshot,
+  type ConnectionSnapshot, type DumpSnapshot, type WatchesSnapshot,
+} from './admin/index.js';
+import { EventLoopLag } from './util/event-loop-lag.js';
 import { SequencerRunner, type SequencerHandles } from './sequencer/runner.js';
 
 const log = new Logger('main');
@@ -42,6 +49,11 @@ export interface RunningServer {
   readonly host: string;
   readonly port: number;
   readonly workers: number;
+  /** The AdminServer's port, or null if admin.enableServer=false. */
+  readonly adminPort: number | null;
+  /** The Prometheus endpoint's port, or null if no metrics provider is configured. */
+  readonly metricsPort: number | null;
+  readonly hub: AdminHub;
   /** Resolves once stopped; safe to call more than once. */
   stop(): Promise<void>;
   /** Resolves (never rejects) when the server stops, with the fatal error if one stopped it. */
@@ -62,10 +74,59 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
   return cfg.workers === 0 ? startInline(cfg) : startThreaded(cfg);
 }
 
+/** The per-IP connection table shared by all I/O workers (maxClientCnxns). */
+const ipTableSlots = 1 << 16;
+
+/** Prometheus is on when configured as in Apache (the provider class) or when its port is set. */
+export function metricsEnabled(cfg: Config): boolean {
+  return /Prometheus/i.test(cfg.metricsProviderClassName) || cfg.origin.has('metricsProvider.httpPort');
+}
+
+interface Endpoints { admin: HttpEndpoint | null; metrics: HttpEndpoint | null }
+
+/**
+ * Starts the AdminServer and /metrics as configured. As in Apache, an
+ * endpoint that cannot start (its port is taken, say) is logged and the
+ * server runs without it: clients matter more than operators' conveniences.
+ */
+async function startEndpoints(cfg: Config, hub: AdminHub): Promise<Endpoints> {
+  const out: Endpoints = { admin: null, metrics: null };
+  if (cfg.adminEnableServer) {
+    try {
+      out.admin = await startAdminServer(hub, cfg.adminServerAddress, cfg.adminServerPort, cfg.adminCommandURL);
+      log.info(`AdminServer on http://${cfg.adminServerAddress}:${out.admin.port}${cfg.adminCommandURL}`);
+    } catch (e) {
+      log.error(`cannot start the AdminServer on ${cfg.adminServerAddress}:${cfg.adminServerPort} (${(e as Error).message}); ` +
+        'running without it (set admin.serverPort, or admin.enableServer=false)');
+    }
+  }
+  if (metricsEnabled(cfg)) {
+    try {
+      out.metrics = await startMetricsServer(hub, cfg.metricsProviderHttpHost, cfg.metricsProviderHttpPort);
+      log.info(`Prometheus metrics on http://${cfg.metricsProviderHttpHost}:${out.metrics.port}/metrics`);
+    } catch (e) {
+      log.error(`cannot start the metrics endpoint on ${cfg.metricsProviderHttpHost}:${cfg.metricsProviderHttpPort} ` +
+        `(${(e as Error).message}); running without it`);
+    }
+  }
+  return out;
+}
+
+async function stopEndpoints(e: Endpoints): Promise<void> {
+  await e.admin?.close();
+  await e.metrics?.close();
+}
+
+function serverInfo(cfg: Config): ServerInfo {
+  return { config: cfg, zoonodeVersion: version, startedAtMs: Date.now() };
+}
+
 async function startInline(cfg: Config): Promise<RunningServer> {
   const handles = makeHandles(cfg, 0);
   const ctrl64 = new BigInt64Array(handles.ctrl);
+  const lag = new EventLoopLag();
   let io: IoWorker | null = null;
+  let hub: AdminHub | null = null;
   const ioPump = new LocalPump(() => io!.drainReplies());
   const runner = new SequencerRunner(cfg, systemClock, handles, [ioPump], (drain) => new LocalPump(drain));
   io = new IoWorker(
@@ -73,23 +134,37 @@ async function startInline(cfg: Config): Promise<RunningServer> {
       index: 0,
       frameSizeMax: cfg.juteMaxBuffer,
       tickMs: cfg.tickTime,
-      fourLetter: { whitelist: parseWhitelist(cfg.fourLetterWordWhitelist) },
+      fourLetter: (word, arg) => hub!.fourLetter(word, arg),
       lastZxid: () => Number(Atomics.load(ctrl64, CTRL_LAST_ZXID_I64)),
+      ipLimiter: cfg.maxClientCnxns > 0 ? IpLimiter.create(ipTableSlots, cfg.maxClientCnxns) : null,
+      eventLoopLag: () => lag.read(),
     },
     new RingWriter(handles.requestRings[0]!),
     { ring: () => runner.kick() },
     new RingReader(handles.replyRings[0]!),
   );
+  const worker = io;
+  const sources: AdminSources = {
+    sequencer: async () => runner.snapshot(),
+    workers: async () => [worker.snapshot()],
+    connections: async () => worker.connections(),
+    dump: async () => runner.dump(),
+    watches: async () => runner.watches(),
+    resetConnections: async () => worker.resetConnectionStats(),
+    resetServer: async () => { runner.resetStats(); worker.resetStats(); },
+  };
+  hub = new AdminHub(serverInfo(cfg), sources, parseWhitelist(cfg.fourLetterWordWhitelist));
+  const endpoints = await startEndpoints(cfg, hub).catch(async (e: Error) => { await runner.stop(); lag.stop(); throw e; });
   io.start();
   runner.start();
   ioPump.start();
-  const worker = io;
   const server = net.createServer({ noDelay: true }, (socket) => worker.accept(socket));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: cfg.clientPortAddress, port: cfg.clientPort }, () => resolve());
-  });
+  }).catch(async (e: Error) => { await stopEndpoints(endpoints); await runner.stop(); lag.stop(); throw e; });
   const addr = server.address() as net.AddressInfo;
+  hub.info.config.clientPort = addr.port;
   let resolveDone!: (e: Error | null) => void;
   const done = new Promise<Error | null>((r) => { resolveDone = r; });
   let stopping: Promise<void> | null = null;
@@ -97,12 +172,17 @@ async function startInline(cfg: Config): Promise<RunningServer> {
     host: addr.address,
     port: addr.port,
     workers: 0,
+    adminPort: endpoints.admin?.port ?? null,
+    metricsPort: endpoints.metrics?.port ?? null,
+    hub,
     done,
     stop() {
       stopping ??= (async () => {
+        await stopEndpoints(endpoints);
         worker.stop();
         ioPump.stop();
         await runner.stop();
+        lag.stop();
         await new Promise<void>((r) => server.close(() => r()));
         resolveDone(null);
       })();
@@ -126,6 +206,9 @@ async function startThreaded(cfg: Config): Promise<RunningServer> {
   const n = cfg.workers;
   const handles = makeHandles(cfg, n);
   const threads: { name: string; worker: Worker; lingers: boolean }[] = [];
+  const ipTable = new SharedArrayBuffer(ipTableSlots * 8);
+  let endpoints: Endpoints = { admin: null, metrics: null };
+  let hub: AdminHub | null = null;
   let resolveDone!: (e: Error | null) => void;
   const done = new Promise<Error | null>((r) => { resolveDone = r; });
   let stopping: Promise<void> | null = null;
@@ -163,6 +246,7 @@ async function startThreaded(cfg: Config): Promise<RunningServer> {
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      await stopEndpoints(endpoints);
       // I/O workers first (no new requests), then the sequencer, so that
       // storage is closed before any listening fd is released.
       const ioThreads = threads.filter((t) => t.name.startsWith('io'));
@@ -189,6 +273,30 @@ async function startThreaded(cfg: Config): Promise<RunningServer> {
   const startup = (async () => {
     const seq = spawn('sequencer', './sequencer/thread.js', { config: cfg, handles });
     await waitFor(seq, 'ready');
+    const seqClient = new ThreadClient(seq, 'sequencer');
+    const ioClients: ThreadClient[] = [];
+    const sources: AdminSources = {
+      sequencer: () => seqClient.query<SequencerSnapshot>('stats'),
+      workers: () => Promise.all(ioClients.map((c) => c.query<WorkerSnapshot>('stats'))),
+      connections: async () => (await Promise.all(ioClients.map((c) => c.query<ConnectionSnapshot[]>('connections')))).flat(),
+      dump: () => seqClient.query<DumpSnapshot>('dump'),
+      watches: () => seqClient.query<WatchesSnapshot>('watches'),
+      resetConnections: async () => { await Promise.all(ioClients.map((c) => c.query('reset-connections'))); },
+      resetServer: async () => { await Promise.all([seqClient.query('reset'), ...ioClients.map((c) => c.query('reset'))]); },
+    };
+    hub = new AdminHub(serverInfo(cfg), sources, parseWhitelist(cfg.fourLetterWordWhitelist));
+    const h = hub;
+    const answerFourLetterWords = (w: Worker) => {
+      w.on('message', (m: { type: string; id: number; word: string; arg?: Uint8Array }) => {
+        if (m.type !== '4lw') return;
+        h.fourLetter(m.word, m.arg === undefined ? undefined : Buffer.from(m.arg)).then(
+          (text) => w.postMessage({ type: '4lw-reply', id: m.id, text }),
+          (e: Error) => w.postMessage({ type: '4lw-reply', id: m.id, text: `${m.word} failed: ${e.message}\n` }),
+        );
+      });
+      ioClients.push(new ThreadClient(w, `io${ioClients.length}`));
+    };
+    endpoints = await startEndpoints(cfg, h);
     const ioData = (i: number, listen: IoThreadData['listen']): IoThreadData => ({
       index: i,
       ctrl: handles.ctrl,
@@ -196,13 +304,16 @@ async function startThreaded(cfg: Config): Promise<RunningServer> {
       replyRing: handles.replyRings[i]!,
       frameSizeMax: cfg.juteMaxBuffer,
       tickMs: cfg.tickTime,
-      fourLetterWhitelist: cfg.fourLetterWordWhitelist,
+      ipTable,
+      maxClientCnxns: cfg.maxClientCnxns,
       listen,
     });
     const w0 = spawn('io0', './io/thread.js', ioData(0, { host: cfg.clientPortAddress, port: cfg.clientPort }));
+    answerFourLetterWords(w0);
     const first = await waitFor(w0, 'listening');
     for (let i = 1; i < n; i++) {
       const wi = spawn(`io${i}`, './io/thread.js', ioData(i, { fd: first.fd! }));
+      answerFourLetterWords(wi);
       threads[threads.length - 1]!.lingers = true;
       await waitFor(wi, 'listening');
     }
@@ -215,7 +326,11 @@ async function startThreaded(cfg: Config): Promise<RunningServer> {
       startup.then(resolve, reject);
     });
     started = true;
-    return { host: first.address!, port: first.port!, workers: n, done, stop };
+    hub!.info.config.clientPort = first.port!;
+    return {
+      host: first.address!, port: first.port!, workers: n, done, stop, hub: hub!,
+      adminPort: endpoints.admin?.port ?? null, metricsPort: endpoints.metrics?.port ?? null,
+    };
   } catch (e) {
     await stop();
     throw e;

@@ -21,6 +21,7 @@ import { Reader } from '../jute/reader.js';
 import { OpCode, Xid } from '../jute/opcodes.js';
 import { readConnectRequest, type ConnectRequest } from '../jute/records.js';
 import { connectionOutboundHardMax, connectionOutboundSoftMax } from '../config/limits.js';
+import type { ConnectionSnapshot, LatencyTracker } from '../admin/stats.js';
 
 const log = new Logger('io');
 
@@ -47,8 +48,48 @@ export interface ConnectionHost {
   inputDone(): void;
   /** Last applied zxid, for ping replies. */
   lastZxid(): number;
-  /** Answer a four-letter word, or return null if the word is not one. */
-  fourLetterWord(c: Connection, word: number): string | null;
+  /** Worker-wide counters the connection adds to. */
+  readonly stats: HostStats;
+  /** If the first four bytes are a four-letter word, answer it (asynchronously) and return true. */
+  fourLetterWord(c: Connection, word: number, rest: Buffer): boolean;
+}
+
+/** Counters a worker keeps across its connections. */
+export interface HostStats {
+  packetsReceived: number;
+  packetsSent: number;
+  bytesReceived: number;
+  latency: LatencyTracker;
+  readLatency: LatencyTracker;
+  updateLatency: LatencyTracker;
+  responseSizeLast: number;
+  responseSizeMin: number;
+  responseSizeMax: number;
+  ringStalls: number;
+  slowConsumersClosed: number;
+}
+
+/** Apache's lastOp names (FinalRequestProcessor), for cons. */
+const opNames = new Map<number, string>([
+  [OpCode.ping, 'PING'], [OpCode.multi, 'MULT'], [OpCode.multiRead, 'MLTR'], [OpCode.create, 'CREA'],
+  [OpCode.create2, 'CREA'], [OpCode.createTTL, 'CREA'], [OpCode.createContainer, 'CREA'], [OpCode.delete, 'DELE'],
+  [OpCode.deleteContainer, 'DELE'], [OpCode.setData, 'SETD'], [OpCode.reconfig, 'RECO'], [OpCode.setACL, 'SETA'],
+  [OpCode.closeSession, 'CLOS'], [OpCode.sync, 'SYNC'], [OpCode.check, 'CHEC'], [OpCode.exists, 'EXIS'],
+  [OpCode.getData, 'GETD'], [OpCode.setWatches, 'SETW'], [OpCode.setWatches2, 'STW2'], [OpCode.addWatch, 'ADDW'],
+  [OpCode.getACL, 'GETA'], [OpCode.getChildren, 'GETC'], [OpCode.getChildren2, 'GETC'], [OpCode.getAllChildrenNumber, 'GETACN'],
+  [OpCode.checkWatches, 'CHKW'], [OpCode.removeWatches, 'REMW'], [OpCode.whoAmI, 'HOMI'], [OpCode.getEphemerals, 'GETE'],
+]);
+
+/** Requests that change state (Apache's updatelatency), as opposed to reads. */
+function isUpdate(type: number): boolean {
+  switch (type) {
+    case OpCode.create: case OpCode.create2: case OpCode.createContainer: case OpCode.createTTL:
+    case OpCode.delete: case OpCode.setData: case OpCode.setACL: case OpCode.multi: case OpCode.reconfig:
+    case OpCode.closeSession: case OpCode.deleteContainer:
+      return true;
+    default:
+      return false;
+  }
 }
 
 const OUT_CHUNK = 16 * 1024;
@@ -69,6 +110,20 @@ export class Connection {
   dirty = false;
   /** Requests forwarded to the sequencer and not yet answered. */
   outstanding = 0;
+  // Per-connection statistics (cons). Outstanding requests are answered in
+  // order, so a FIFO of (arrival time, type, xid) pairs each reply with its request.
+  private readonly pendT0: number[] = [];
+  private readonly pendType: number[] = [];
+  private readonly pendXid: number[] = [];
+  private pendHead = 0;
+  lastOp = 'NA';
+  lastCxid = -1;
+  lastResponseMs = 0;
+  lastLatency = 0;
+  minLatency = Infinity;
+  maxLatency = 0;
+  latencySum = 0;
+  latencyCount = 0;
 
   private readonly decoder: FrameDecoder;
   private readPaused = false;
@@ -84,7 +139,7 @@ export class Connection {
     this.remoteAddress = normalizeAddress(socket.remoteAddress ?? '');
     this.remotePort = socket.remotePort ?? 0;
     this.decoder = new FrameDecoder(host.frameSizeMax);
-    this.decoder.onFirstWord = (word) => this.onFirstWord(word);
+    this.decoder.onFirstWord = (word, rest) => this.onFirstWord(word, rest);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => {
@@ -133,11 +188,15 @@ export class Connection {
       return true;
     }
     const type = frame.readInt32BE(4);
+    const stats = this.host.stats;
     if (type === OpCode.ping && this.state === OPEN && this.outstanding === 0) {
       // Nothing of this session is in flight, so answering here keeps its
       // order; the zxid is never older than one the client has seen.
       this.packetsReceived++;
+      stats.packetsReceived++;
+      stats.bytesReceived += frame.length + 4;
       this.writeReplyHeader(Xid.ping, Math.max(this.host.lastZxid(), this.lastZxid), 0);
+      this.answered(performance.now(), OpCode.ping, Xid.ping);
       this.flushOut();
       this.host.pushTouch(this);
       return true;
@@ -146,7 +205,12 @@ export class Connection {
     // the sequencer in the session's order.
     if (!this.host.pushPacket(this, frame)) return this.stopOnFullRing();
     this.packetsReceived++;
+    stats.packetsReceived++;
+    stats.bytesReceived += frame.length + 4;
     this.outstanding++;
+    this.pendT0.push(performance.now());
+    this.pendType.push(type);
+    this.pendXid.push(frame.readInt32BE(0));
     return true;
   };
 
@@ -165,18 +229,35 @@ export class Connection {
     return true;
   }
 
+  /** A request was answered: per-connection and worker latency, last op. */
+  private answered(t0: number, type: number, xid: number): void {
+    const now = performance.now();
+    const ms = now - t0;
+    this.lastOp = opNames.get(type) ?? 'NA';
+    this.lastCxid = xid;
+    this.lastResponseMs = now;
+    this.lastLatency = ms;
+    if (ms < this.minLatency) this.minLatency = ms;
+    if (ms > this.maxLatency) this.maxLatency = ms;
+    this.latencySum += ms;
+    this.latencyCount++;
+    const s = this.host.stats;
+    s.latency.record(ms, now);
+    (isUpdate(type) ? s.updateLatency : s.readLatency).record(ms, now);
+  }
+
   private stopOnFullRing(): boolean {
+    this.host.stats.ringStalls++;
     this.blockedOnRing = true;
     this.pauseReading();
     this.host.blocked(this);
     return false;
   }
 
-  private onFirstWord(word: number): boolean {
-    const answer = this.host.fourLetterWord(this, word);
-    if (answer === null) return false;
+  private onFirstWord(word: number, rest: Buffer): boolean {
+    if (!this.host.fourLetterWord(this, word, rest)) return false;
+    this.packetsReceived = 1;
     this.state = CLOSING;
-    this.socket.end(answer);
     return true;
   }
 
@@ -237,6 +318,15 @@ export class Connection {
     p += 20;
     this.outLen = p;
     this.packetsSent++;
+    this.countSent(20);
+  }
+
+  private countSent(frameBytes: number): void {
+    const s = this.host.stats;
+    s.packetsSent++;
+    s.responseSizeLast = frameBytes;
+    if (frameBytes < s.responseSizeMin) s.responseSizeMin = frameBytes;
+    if (frameBytes > s.responseSizeMax) s.responseSizeMax = frameBytes;
   }
 
   /** Start a reply frame of `total` bytes, of which `bytes` is the first part. */
@@ -248,12 +338,26 @@ export class Connection {
     this.outLen += 4 + (end - start);
     this.frameRemaining = total - (end - start);
     this.packetsSent++;
+    this.countSent(4 + total);
     if (total >= 16) {
       // ReplyHeader {xid, zxid, err}: a reply (not an event) settles one
       // outstanding request; remember the newest zxid the client has seen.
-      if (src.readInt32BE(start) !== Xid.notification && this.outstanding > 0) this.outstanding--;
       const zxid = src.readInt32BE(start + 4) * 4294967296 + src.readUInt32BE(start + 8);
       if (zxid > this.lastZxid) this.lastZxid = zxid;
+      if (src.readInt32BE(start) !== Xid.notification && this.outstanding > 0) {
+        this.outstanding--;
+        const i = this.pendHead++;
+        this.answered(this.pendT0[i]!, this.pendType[i]!, this.pendXid[i]!);
+        if (this.pendHead === this.pendT0.length) {
+          this.pendT0.length = this.pendType.length = this.pendXid.length = 0;
+          this.pendHead = 0;
+        } else if (this.pendHead > 1024) {
+          this.pendT0.splice(0, this.pendHead);
+          this.pendType.splice(0, this.pendHead);
+          this.pendXid.splice(0, this.pendHead);
+          this.pendHead = 0;
+        }
+      }
     }
   }
 
@@ -276,6 +380,7 @@ export class Connection {
     const queued = this.socket.writableLength;
     if (queued > connectionOutboundHardMax) {
       log.warn(`closing ${this.describe()}: ${queued} bytes of replies unread (limit ${connectionOutboundHardMax})`);
+      this.host.stats.slowConsumersClosed++;
       this.destroy();
       return;
     }
@@ -323,6 +428,49 @@ export class Connection {
     passwd.copy(b, p); p += passwd.length;
     if (this.withReadOnlyByte) b[p++] = 0;
     this.outLen = p;
+    this.packetsSent++;
+    this.countSent(4 + body);
+  }
+
+  get paused(): boolean {
+    return this.readPaused;
+  }
+
+  /** crst: reset this connection's counters. */
+  resetStats(): void {
+    this.packetsReceived = 0;
+    this.packetsSent = 0;
+    this.lastOp = 'NA';
+    this.lastCxid = -1;
+    this.lastResponseMs = 0;
+    this.lastLatency = 0;
+    this.minLatency = Infinity;
+    this.maxLatency = 0;
+    this.latencySum = 0;
+    this.latencyCount = 0;
+  }
+
+  snapshot(): ConnectionSnapshot {
+    return {
+      address: this.remoteAddress,
+      port: this.remotePort,
+      interestOps: this.readPaused ? 0 : 1,
+      outstanding: this.outstanding,
+      packetsReceived: this.packetsReceived,
+      packetsSent: this.packetsSent,
+      sessionId: this.sessionId.toString(16),
+      lastOp: this.lastOp,
+      establishedMs: this.openedAt,
+      timeoutMs: this.timeoutMs,
+      lastCxid: this.lastCxid,
+      lastZxid: this.lastZxid,
+      lastResponseMs: Math.floor(this.lastResponseMs),
+      lastLatency: Math.floor(this.lastLatency),
+      minLatency: this.latencyCount === 0 ? 0 : Math.floor(this.minLatency),
+      avgLatency: this.latencyCount === 0 ? 0 : Math.floor(this.latencySum / this.latencyCount),
+      maxLatency: Math.floor(this.maxLatency),
+      established: this.state === OPEN,
+    };
   }
 
   destroy(): void {

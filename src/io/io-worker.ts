@@ -19,10 +19,16 @@ import {
   REP_CLOSE, REP_CONNECTED, REP_FRAME, REP_FRAME_CONT, REP_REFUSED, REQ_CLOSED, REQ_CONNECT, REQ_PACKET, REQ_TOUCH,
   writeMsgHeader,
 } from '../ring/messages.js';
-import { Connection, AWAIT_CONNECT, type ConnectionHost } from './connection.js';
-import { answerFourLetterWord, type FourLetterContext } from './four-letter.js';
+import { Connection, AWAIT_CONNECT, type ConnectionHost, type HostStats } from './connection.js';
+import { fourLetterWordName } from './four-letter.js';
+import { LatencyTracker, type ConnectionSnapshot, type WorkerSnapshot } from '../admin/stats.js';
+import type { IpLimiter } from './ip-limiter.js';
 
 const log = new Logger('io');
+
+function normalizeIp(addr: string): string {
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+}
 
 /** Reply records handled per drain before yielding to the event loop. */
 const replyBatchMax = 4096;
@@ -32,13 +38,24 @@ export interface IoWorkerOptions {
   index: number;
   frameSizeMax: number;
   tickMs: number;
-  fourLetter: FourLetterContext;
+  /** Answers a four-letter word (the admin hub, on the main thread or this one); `arg` is what followed it (stmk's mask). */
+  fourLetter: (word: string, arg?: Buffer) => Promise<string>;
   /** Last applied zxid as published by the sequencer. */
   lastZxid: () => number;
+  /** maxClientCnxns per client IP, shared by all workers (null: unlimited). */
+  ipLimiter: IpLimiter | null;
+  /** Event-loop delay of this thread (p99, max; ms). */
+  eventLoopLag?: () => [number, number];
 }
 
 export class IoWorker implements ConnectionHost {
   readonly frameSizeMax: number;
+  readonly stats: HostStats = {
+    packetsReceived: 0, packetsSent: 0, bytesReceived: 0,
+    latency: new LatencyTracker(), readLatency: new LatencyTracker(), updateLatency: new LatencyTracker(),
+    responseSizeLast: -1, responseSizeMin: Infinity, responseSizeMax: -1, ringStalls: 0, slowConsumersClosed: 0,
+  };
+  connectionsRejected = 0;
   private readonly conns = new Map<number, Connection>();
   private nextId = 1;
   private readonly blockedConns = new Set<Connection>();
@@ -73,6 +90,15 @@ export class IoWorker implements ConnectionHost {
       socket.destroy();
       return;
     }
+    const limiter = this.opts.ipLimiter;
+    const ip = normalizeIp(socket.remoteAddress ?? '');
+    if (limiter !== null && !limiter.acquire(ip)) {
+      this.connectionsRejected++;
+      log.warn(`too many connections from ${ip} (max is ${limiter.max}); closing the new one`);
+      socket.destroy();
+      return;
+    }
+    if (limiter !== null) socket.once('close', () => limiter.release(ip));
     let id = this.nextId;
     while (this.conns.has(id) || id === 0) id = (id + 1) >>> 0;
     this.nextId = (id + 1) >>> 0;
@@ -177,8 +203,68 @@ export class IoWorker implements ConnectionHost {
     return this.opts.lastZxid();
   }
 
-  fourLetterWord(_c: Connection, word: number): string | null {
-    return answerFourLetterWord(this.opts.fourLetter, word);
+  /** A known four-letter word is answered asynchronously, then the connection closes. */
+  fourLetterWord(c: Connection, word: number, rest: Buffer): boolean {
+    const name = fourLetterWordName(word);
+    if (name === null) return false;
+    this.opts.fourLetter(name, name === 'stmk' ? Buffer.from(rest) : undefined).then(
+      (text) => { if (!c.socket.destroyed) c.socket.end(text); },
+      (e: Error) => { log.warn(`four-letter word ${name} failed: ${e.message}`); c.socket.destroy(); },
+    );
+    return true;
+  }
+
+  // ---- statistics ---------------------------------------------------------------
+
+  snapshot(): WorkerSnapshot {
+    let outstanding = 0;
+    for (const c of this.conns.values()) outstanding += c.outstanding;
+    const s = this.stats;
+    const [lagP99, lagMax] = this.opts.eventLoopLag?.() ?? [0, 0];
+    return {
+      index: this.opts.index,
+      connections: this.conns.size,
+      packetsReceived: s.packetsReceived,
+      packetsSent: s.packetsSent,
+      bytesReceived: s.bytesReceived,
+      outstanding,
+      latency: s.latency.snapshot(),
+      readLatency: s.readLatency.snapshot(),
+      updateLatency: s.updateLatency.snapshot(),
+      responseSizeLast: s.responseSizeLast,
+      responseSizeMin: s.responseSizeMin === Infinity ? -1 : s.responseSizeMin,
+      responseSizeMax: s.responseSizeMax,
+      connectionsRejected: this.connectionsRejected,
+      ringStalls: s.ringStalls,
+      ringUsedBytes: this.requests.capacity - this.requests.freeBytes(),
+      ringCapacity: this.requests.capacity,
+      slowConsumersClosed: s.slowConsumersClosed,
+      eventLoopLagP99Ms: lagP99,
+      eventLoopLagMaxMs: lagMax,
+    };
+  }
+
+  connections(): ConnectionSnapshot[] {
+    return [...this.conns.values()].map((c) => c.snapshot());
+  }
+
+  /** crst */
+  resetConnectionStats(): void {
+    for (const c of this.conns.values()) c.resetStats();
+  }
+
+  /** srst */
+  resetStats(): void {
+    const s = this.stats;
+    s.packetsReceived = 0;
+    s.packetsSent = 0;
+    s.bytesReceived = 0;
+    s.latency.reset();
+    s.readLatency.reset();
+    s.updateLatency.reset();
+    s.responseSizeLast = -1;
+    s.responseSizeMin = Infinity;
+    s.responseSizeMax = -1;
   }
 
   private scheduleRetry(): void {

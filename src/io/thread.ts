@@ -5,11 +5,13 @@
 import net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { setThreadTag, Logger } from '../util/log.js';
+import { EventLoopLag } from '../util/event-loop-lag.js';
 import { RingReader, RingWriter } from '../ring/spsc-ring.js';
 import { AtomicDoorbell, AtomicPump } from '../ring/doorbell.js';
 import { CTRL_LAST_ZXID_I64, CTRL_SEQUENCER_BELL, CTRL_STRIDE, CTRL_WORKER_BELL_BASE } from '../ring/layout.js';
+import { FourLetterForwarder, serveQueries } from '../admin/control.js';
 import { IoWorker } from './io-worker.js';
-import { parseWhitelist } from './four-letter.js';
+import { IpLimiter } from './ip-limiter.js';
 
 export interface IoThreadData {
   index: number;
@@ -18,7 +20,9 @@ export interface IoThreadData {
   replyRing: SharedArrayBuffer;
   frameSizeMax: number;
   tickMs: number;
-  fourLetterWhitelist: string;
+  /** The shared per-IP connection table and its limit (maxClientCnxns; 0 = none). */
+  ipTable: SharedArrayBuffer;
+  maxClientCnxns: number;
   /** Worker 0 binds host:port; the others listen on the fd worker 0 reports. */
   listen: { host: string; port: number } | { fd: number };
 }
@@ -28,13 +32,17 @@ setThreadTag(`io${data.index}`);
 const log = new Logger('io');
 const ctrl32 = new Int32Array(data.ctrl);
 const ctrl64 = new BigInt64Array(data.ctrl);
+const lag = new EventLoopLag();
+const forwarder = new FourLetterForwarder(parentPort!);
 const worker = new IoWorker(
   {
     index: data.index,
     frameSizeMax: data.frameSizeMax,
     tickMs: data.tickMs,
-    fourLetter: { whitelist: parseWhitelist(data.fourLetterWhitelist) },
+    fourLetter: (word, arg) => forwarder.ask(word, arg),
     lastZxid: () => Number(Atomics.load(ctrl64, CTRL_LAST_ZXID_I64)),
+    ipLimiter: data.maxClientCnxns > 0 ? new IpLimiter(data.ipTable, data.maxClientCnxns) : null,
+    eventLoopLag: () => lag.read(),
   },
   new RingWriter(data.requestRing),
   new AtomicDoorbell(ctrl32, CTRL_SEQUENCER_BELL),
@@ -44,6 +52,16 @@ const pump = new AtomicPump(ctrl32, CTRL_WORKER_BELL_BASE + data.index * CTRL_ST
   () => worker.drainReplies(), () => worker.hasReplies());
 worker.start();
 pump.start();
+
+serveQueries(parentPort!, (what) => {
+  switch (what) {
+    case 'stats': return worker.snapshot();
+    case 'connections': return worker.connections();
+    case 'reset-connections': worker.resetConnectionStats(); return null;
+    case 'reset': worker.resetStats(); return null;
+    default: throw new Error(`unknown query ${what}`);
+  }
+});
 
 const server = net.createServer({ noDelay: true }, (socket) => worker.accept(socket));
 server.on('error', (err) => {
@@ -61,6 +79,7 @@ parentPort!.on('message', (msg: { type: string }) => {
   if (msg.type === 'stop') {
     worker.stop();
     pump.stop();
+    lag.stop();
     if (!('fd' in data.listen)) {
       server.close();
     } else {

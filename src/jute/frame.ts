@@ -21,7 +21,7 @@ export type FrameSink = (frame: Buffer) => boolean;
 
 export class FrameDecoder {
   /** The first four bytes of the stream, if a hook wants them (four-letter words). */
-  onFirstWord: ((word: number) => boolean) | null = null;
+  onFirstWord: ((word: number, rest: Buffer) => boolean) | null = null;
   badLength = 0;
 
   private header = Buffer.alloc(4);
@@ -102,7 +102,7 @@ export class FrameDecoder {
       }
       if (!this.sawFirst) {
         this.sawFirst = true;
-        if (this.onFirstWord !== null && this.onFirstWord(len)) {
+        if (this.onFirstWord !== null && this.onFirstWord(len, chunk.subarray(pos))) {
           this.closed = true;
           return FRAME_CLOSED;
         }

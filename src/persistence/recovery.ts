@@ -50,6 +50,8 @@ export interface RecoveryReport {
   lastZxid: number;
   txnsReplayed: number;
   tornTails: { file: string; offset: number; bytes: number; reason: string }[];
+  /** Log files with no valid txn, removed. */
+  emptyLogsRemoved: string[];
   logFiles: number;
   ms: number;
 }
@@ -96,7 +98,7 @@ export function recover(opts: RecoveryOptions, target: RecoveryTarget): Recovery
   const selected = logs.slice(start);
   const report: RecoveryReport = {
     snapshotFile, snapshotZxid: Math.max(0, snapshotZxid), snapshotNodes, lastZxid: Math.max(0, snapshotZxid),
-    txnsReplayed: 0, tornTails: [], logFiles: selected.length, ms: 0,
+    txnsReplayed: 0, tornTails: [], emptyLogsRemoved: [], logFiles: selected.length, ms: 0,
   };
   let prev = Math.max(0, snapshotZxid);
   let prevFile = snapshotFile ?? '(empty tree)';
@@ -129,6 +131,13 @@ export function recover(opts: RecoveryOptions, target: RecoveryTarget): Recovery
         `truncating the log there, after txn 0x${prev.toString(16)}${nonZero ? '' : ' (only padding follows)'}`);
       fs.truncateSync(f.path, scan.torn.offset);
       report.tornTails.push({ file: f.path, offset: scan.torn.offset, bytes: size - scan.torn.offset, reason: scan.torn.reason });
+    }
+    if (scan.firstZxid === -1) {
+      // Not one valid txn: a crash between creating the file and its first
+      // durable write. It holds nothing; the next txn log will take its name.
+      log.warn(`${f.path}: holds no txn (a crash before its first write was durable); removing it`);
+      fs.rmSync(f.path);
+      report.emptyLogsRemoved.push(f.path);
     }
   }
   report.lastZxid = prev;

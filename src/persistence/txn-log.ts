@@ -21,6 +21,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Logger } from '../util/log.js';
+import { LatencyTracker } from '../util/latency.js';
 import { Writer } from '../jute/writer.js';
 import type { Txn, TxnHeader } from '../jute/txn.js';
 import { adler32 } from './checksum.js';
@@ -106,6 +107,8 @@ export class TxnLog {
   readonly stats: TxnLogStats = {
     fsyncs: 0, fsyncMsTotal: 0, fsyncMsMax: 0, lastFsyncMs: 0, fsyncsOverThreshold: 0, txnsWritten: 0, bytesWritten: 0,
   };
+  /** fsync durations (ms), for the fsynctime metric. */
+  readonly fsyncTime = new LatencyTracker();
 
   private readonly segments: Segment[] = [];
   private inflight = false;
@@ -155,6 +158,7 @@ export class TxnLog {
     w.byte(ENTRY_END);
     seg.pendingLastZxid = hdr.zxid;
     seg.txns++;
+    this.stats.txnsWritten++;
     this.lastAppended = hdr.zxid;
   }
 
@@ -238,6 +242,7 @@ export class TxnLog {
   private recordFsync(ms: number, seg: Segment): void {
     const s = this.stats;
     s.fsyncs++;
+    this.fsyncTime.record(ms, performance.now());
     s.fsyncMsTotal += ms;
     s.lastFsyncMs = ms;
     if (ms > s.fsyncMsMax) s.fsyncMsMax = ms;

@@ -16,6 +16,8 @@ import { ReplyChannel } from './reply-channel.js';
 import { Sequencer } from './sequencer.js';
 import { Storage } from './storage.js';
 import { ContainerReaper } from './container-reaper.js';
+import { EventLoopLag } from '../util/event-loop-lag.js';
+import type { DumpSnapshot, SequencerSnapshot, WatchesSnapshot } from '../admin/stats.js';
 
 const log = new Logger('sequencer');
 
@@ -35,6 +37,10 @@ export class SequencerRunner {
   private expiryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly reaper: ContainerReaper;
+  private readonly lag = new EventLoopLag();
+  private readonly startedAtMs = Date.now();
+  private readonly config: Config;
+  private readonly clock: Clock;
 
   /**
    * Recovers the data directory and builds the sequencer. Throws (with the
@@ -51,6 +57,8 @@ export class SequencerRunner {
     bells: Doorbell[] | null,
     makePump: ((drain: () => boolean, hasWork: () => boolean) => Pump) | null,
   ) {
+    this.config = config;
+    this.clock = clock;
     const ctrl32 = new Int32Array(handles.ctrl);
     const ctrl64 = new BigInt64Array(handles.ctrl);
     this.pool = new Piscina({
@@ -68,7 +76,8 @@ export class SequencerRunner {
       bells?.[i] ?? new AtomicDoorbell(ctrl32, CTRL_WORKER_BELL_BASE + i * CTRL_STRIDE),
     ));
     this.sequencer = new Sequencer({
-      config, clock, serverId: 0,
+      // Apache's standalone server puts 1 in the top byte of its session ids (createSessionTrackerServerId).
+      config, clock, serverId: 1,
       restoredSessions: restored.sessions,
       snapshots: this.storage,
       probeLog: () => this.storage.log.probe(),
@@ -112,6 +121,64 @@ export class SequencerRunner {
     }, ms);
   }
 
+  // ---- for the admin hub ----------------------------------------------------------
+
+  snapshot(): SequencerSnapshot {
+    const seq = this.sequencer;
+    const tree = seq.tree;
+    const logStats = this.storage.log.stats;
+    const [lagP99, lagMax] = this.lag.read();
+    let ephemerals = 0;
+    for (const set of tree.ephemerals.values()) ephemerals += set.size;
+    return {
+      startedAtMs: this.startedAtMs,
+      lastZxid: tree.lastProcessedZxid,
+      nodeCount: tree.nodeCount,
+      watchCount: tree.dataWatches.size + tree.childWatches.size,
+      dataWatchConnections: tree.dataWatches.watcherCount(),
+      dataWatchPaths: tree.dataWatches.pathCount,
+      dataWatches: tree.dataWatches.size,
+      ephemeralsCount: ephemerals,
+      approximateDataSize: tree.approximateDataSize,
+      globalSessions: seq.sessionCount,
+      outstandingRequests: seq.outstandingCount,
+      readOnly: seq.readOnly,
+      proposals: seq.stats.proposals,
+      commits: seq.stats.commits,
+      authFailed: seq.stats.authFailed,
+      connectionsRejected: seq.stats.connectionsRejected,
+      throttledOps: seq.stats.throttledOps,
+      fsyncs: logStats.fsyncs,
+      fsyncMsTotal: logStats.fsyncMsTotal,
+      fsyncMsMax: logStats.fsyncMsMax,
+      fsyncsOverThreshold: logStats.fsyncsOverThreshold,
+      fsyncLatency: this.storage.log.fsyncTime.snapshot(),
+      snapshotsTaken: this.storage.snapshotsTaken,
+      snapshotLatency: this.storage.snapshotTime.snapshot(),
+      lastSnapshotZxid: this.storage.lastSnapshot?.zxid ?? 0,
+      lastSnapshotTimeMs: this.storage.lastSnapshotAtMs,
+      batchSize: seq.batchSize.snapshot(),
+      dataDir: this.config.dataDir,
+      dataLogDir: this.config.dataLogDir,
+      eventLoopLagP99Ms: lagP99,
+      eventLoopLagMaxMs: lagMax,
+    };
+  }
+
+  dump(): DumpSnapshot {
+    const d = this.sequencer.dumpSessions();
+    const offset = Date.now() - this.clock.nowMs();
+    return { sessionsByExpiry: d.byExpiry.map(([t, ids]) => [t + offset, ids]), ephemerals: d.ephemerals };
+  }
+
+  watches(): WatchesSnapshot {
+    return this.sequencer.watchReport();
+  }
+
+  resetStats(): void {
+    this.sequencer.resetStats();
+  }
+
   /** Wake the pump (a same-thread producer rang). */
   kick(): void {
     this.pump.kick();
@@ -123,6 +190,7 @@ export class SequencerRunner {
     this.stopped = true;
     this.pump.stop();
     this.reaper.stop();
+    this.lag.stop();
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
     await this.storage.close();
     await this.pool.destroy();

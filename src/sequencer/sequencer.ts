@@ -17,6 +17,7 @@
 // thread that hosts it (runner.ts) supplies the wake-ups.
 
 import { Logger } from '../util/log.js';
+import { LatencyTracker } from '../util/latency.js';
 import type { Clock } from '../util/clock.js';
 import { assert } from '../util/assert.js';
 import { hex64, hiLoToBigInt, bigIntHi, bigIntLo } from '../util/long.js';
@@ -104,12 +105,19 @@ export interface SequencerStats {
   packetsSent: number;
   proposals: number;
   commits: number;
+  authFailed: number;
+  connectionsRejected: number;
+  throttledOps: number;
 }
 
 export class Sequencer implements ReadContext {
   readonly tree: DataTree;
   readonly policy: AclPolicy;
-  readonly stats: SequencerStats = { packetsReceived: 0, packetsSent: 0, proposals: 0, commits: 0 };
+  readonly stats: SequencerStats = {
+    packetsReceived: 0, packetsSent: 0, proposals: 0, commits: 0, authFailed: 0, connectionsRejected: 0, throttledOps: 0,
+  };
+  /** Records taken per drain of the rings (sequencer batch sizes). */
+  readonly batchSize = new LatencyTracker();
   /** Called after each batch with the last applied zxid (the workers answer pings with it). */
   onZxid: (zxid: number) => void = () => {};
 
@@ -267,10 +275,13 @@ export class Sequencer implements ReadContext {
     let more = false;
     if (!backlog) {
       const n = this.inputs.length;
+      const before = this.stats.packetsReceived;
       for (let k = 0; k < n; k++) {
         const i = (this.rr + k) % n;
         if (this.drainRing(i)) more = true;
       }
+      const taken = this.stats.packetsReceived - before;
+      if (taken > 0) this.batchSize.record(taken, this.opts.clock.nowMs());
       this.rr = (this.rr + 1) % Math.max(1, n);
       this.txnLog.flush();
     }
@@ -485,6 +496,7 @@ export class Sequencer implements ReadContext {
       ids = null;
     }
     if (ids === null) {
+      this.stats.authFailed++;
       log.warn(`authentication failed for scheme '${scheme}' from ${conn.address}:${conn.port}; closing the connection`);
       this.replyHeader(conn, xid, 0, Err.AUTHFAILED);
       this.channels[conn.worker]!.close(conn.connId, CloseReason.authFailed);
@@ -708,6 +720,33 @@ export class Sequencer implements ReadContext {
   }
 
   // ---- introspection ----------------------------------------------------------
+
+  /** Session sets by expiry time and ephemerals by session (the dump command). */
+  dumpSessions(): { byExpiry: [number, string[]][]; ephemerals: [string, string[]][] } {
+    const byExpiry = this.tracker.buckets().map(([t, ss]) => [t, ss.map((s) => hex64(s.id))] as [number, string[]]);
+    const ephemerals: [string, string[]][] = [];
+    for (const [id, paths] of this.tree.ephemerals) ephemerals.push([hex64(id), [...paths]]);
+    return { byExpiry, ephemerals };
+  }
+
+  /** Data watches by session and by path (wchc, wchp: Apache reports data watches only). */
+  watchReport(): { bySession: [string, string[]][]; byPath: [string, string[]][] } {
+    const sid = (w: unknown) => {
+      const s = (w as Conn).session;
+      return s === null ? '0' : hex64(s.id);
+    };
+    const bySession: [string, string[]][] = [];
+    for (const [w, paths] of this.tree.dataWatches.watchers()) bySession.push([sid(w), [...paths.keys()]]);
+    const byPath: [string, string[]][] = [];
+    for (const [p, ws] of this.tree.dataWatches.paths()) byPath.push([p, [...ws.keys()].map(sid)]);
+    return { bySession, byPath };
+  }
+
+  resetStats(): void {
+    this.stats.packetsReceived = 0;
+    this.stats.packetsSent = 0;
+    this.batchSize.reset();
+  }
 
   get sessionCount(): number {
     return this.sessions.size;

@@ -5,6 +5,7 @@
 
 import fs from 'node:fs';
 import { Logger } from '../util/log.js';
+import { LatencyTracker } from '../util/latency.js';
 import { hex64 } from '../util/long.js';
 import type { Config } from '../config/config.js';
 import { OpCode } from '../jute/opcodes.js';
@@ -37,7 +38,10 @@ export class Storage {
   private randRoll: number;
   private purgeTimer: NodeJS.Timeout | null = null;
   lastSnapshot: SnapshotResult | null = null;
+  /** Wall-clock time the last snapshot was written. */
+  lastSnapshotAtMs = 0;
   snapshotsTaken = 0;
+  readonly snapshotTime = new LatencyTracker();
 
   constructor(private readonly cfg: Config, private readonly pool: ChunkPool) {
     this.snapDir = versionDir(cfg.dataDir);
@@ -97,8 +101,14 @@ export class Storage {
   /** Write a snapshot at once (a new data directory; before serving). */
   snapshotSync(source: SnapshotSource, zxid: number): void {
     const r = writeSnapshotSync(source, this.snapDir, zxid, this.compression, this.cfg.forceSync);
+    this.noteSnapshot(r);
+  }
+
+  private noteSnapshot(r: SnapshotResult): void {
     this.lastSnapshot = r;
+    this.lastSnapshotAtMs = Date.now();
     this.snapshotsTaken++;
+    this.snapshotTime.record(r.ms, performance.now());
     log.info(`wrote ${r.file}: ${r.nodes} nodes, ${r.bytes} bytes in ${r.ms.toFixed(0)} ms`);
   }
 
@@ -126,9 +136,7 @@ export class Storage {
     return job.done.then(
       (r) => {
         this.snapshotting = null;
-        this.lastSnapshot = r;
-        this.snapshotsTaken++;
-        log.info(`wrote ${r.file}: ${r.nodes} nodes, ${r.bytes} bytes in ${r.ms.toFixed(0)} ms`);
+        this.noteSnapshot(r);
         return r;
       },
       (e: Error) => {

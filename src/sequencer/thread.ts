@@ -6,6 +6,7 @@ import { setThreadTag, Logger } from '../util/log.js';
 import { systemClock } from '../util/clock.js';
 import type { Config } from '../config/config.js';
 import { SequencerRunner, type SequencerHandles } from './runner.js';
+import { serveQueries } from '../admin/control.js';
 
 interface SequencerThreadData {
   config: Config;
@@ -24,6 +25,15 @@ try {
   throw e;
 }
 runner.start();
+serveQueries(parentPort!, (what) => {
+  switch (what) {
+    case 'stats': return runner.snapshot();
+    case 'dump': return runner.dump();
+    case 'watches': return runner.watches();
+    case 'reset': runner.resetStats(); return null;
+    default: throw new Error(`unknown query ${what}`);
+  }
+});
 parentPort!.on('message', (msg: { type: string }) => {
   if (msg.type === 'stop') {
     runner.stop().then(() => {

@@ -10,7 +10,7 @@ export interface Expirable {
 }
 
 export class SessionTracker<S extends Expirable> {
-  private readonly buckets = new Map<number, Set<S>>();
+  private readonly byTime = new Map<number, Set<S>>();
   /** The next bucket time to examine. */
   nextExpirationTime: number;
 
@@ -27,10 +27,10 @@ export class SessionTracker<S extends Expirable> {
     const at = this.roundToNextInterval(nowMs + s.timeoutMs);
     if (at === s.expiresAt) return;
     this.unlink(s);
-    let b = this.buckets.get(at);
+    let b = this.byTime.get(at);
     if (b === undefined) {
       b = new Set();
-      this.buckets.set(at, b);
+      this.byTime.set(at, b);
     }
     b.add(s);
     s.expiresAt = at;
@@ -43,10 +43,10 @@ export class SessionTracker<S extends Expirable> {
 
   private unlink(s: S): void {
     if (s.expiresAt === 0) return;
-    const b = this.buckets.get(s.expiresAt);
+    const b = this.byTime.get(s.expiresAt);
     if (b !== undefined) {
       b.delete(s);
-      if (b.size === 0) this.buckets.delete(s.expiresAt);
+      if (b.size === 0) this.byTime.delete(s.expiresAt);
     }
   }
 
@@ -64,9 +64,9 @@ export class SessionTracker<S extends Expirable> {
     while (nowMs >= this.nextExpirationTime) {
       const t = this.nextExpirationTime;
       this.nextExpirationTime += this.tickMs;
-      const b = this.buckets.get(t);
+      const b = this.byTime.get(t);
       if (b === undefined) continue;
-      this.buckets.delete(t);
+      this.byTime.delete(t);
       for (const s of b) {
         s.expiresAt = 0;
         out.push(s);
@@ -75,9 +75,14 @@ export class SessionTracker<S extends Expirable> {
     return out;
   }
 
+  /** Expiry buckets (time → sessions), soonest first, for dump. */
+  buckets(): [number, S[]][] {
+    return [...this.byTime.entries()].sort((a, b) => a[0] - b[0]).map(([t, b]) => [t, [...b]]);
+  }
+
   get size(): number {
     let n = 0;
-    for (const b of this.buckets.values()) n += b.size;
+    for (const b of this.byTime.values()) n += b.size;
     return n;
   }
 }

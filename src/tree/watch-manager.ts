@@ -209,4 +209,8 @@ export class WatchManager {
   *watchers(): IterableIterator<[Watcher, ReadonlyMap<string, number>]> {
     for (const w of this.byWatcher.keys()) yield [w, this.byWatcher.view(w)!];
   }
+
+  *paths(): IterableIterator<[string, ReadonlyMap<Watcher, number>]> {
+    for (const p of this.byPath.keys()) yield [p, this.byPath.view(p)!];
+  }
 }

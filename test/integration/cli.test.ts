@@ -38,7 +38,7 @@ for (const [signal, workers] of [['SIGTERM', 0], ['SIGINT', 2]] as const) {
   test(`serves clients, logs its configuration, and stops cleanly on ${signal} (workers=${workers})`, async () => {
     const dir = tempDir('cli');
     const cfg = path.join(dir, 'zoo.cfg');
-    fs.writeFileSync(cfg, `dataDir=${dir}\ntickTime=2000\nclientPort=2181\nclientPortAddress=127.0.0.1\nsomeUnknownKey=1\n`);
+    fs.writeFileSync(cfg, `dataDir=${dir}\ntickTime=2000\nclientPort=2181\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\nsomeUnknownKey=1\n`);
     const child = spawn(process.execPath, [bin, '-c', cfg, '--port', '0', `workers=${workers}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });

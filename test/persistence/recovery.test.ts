@@ -122,3 +122,19 @@ test('an empty data directory recovers to the empty tree', () => {
   assert.equal(tree.nodeCount, 4);
   fs.rmSync(dir, { recursive: true });
 });
+
+test('a log file left with only its header (crash before its first durable txn) is removed, freeing its name', async () => {
+  const dir = tempDir('rec');
+  writeSnapshotSync(sourceOf(new DataTree({ extendedTypes: false }), new Map()), dir, 0, 'none');
+  await writeTxns(dir, 1, 5);
+  const empty = path.join(dir, 'log.6');
+  const header = Buffer.alloc(64 * 1024);
+  header.writeInt32BE(0x5a4b4c47, 0);
+  header.writeInt32BE(2, 4);
+  fs.writeFileSync(empty, header);
+  const { report } = recoverInto(dir);
+  assert.equal(report.lastZxid, 5);
+  assert.deepEqual(report.emptyLogsRemoved, [empty]);
+  assert.equal(fs.existsSync(empty), false);
+  fs.rmSync(dir, { recursive: true });
+});

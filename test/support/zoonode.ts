@@ -29,6 +29,7 @@ export async function startZoonode(settings: Record<string, string | number | bo
     clientPort: 0,
     dataDir,
     workers: 0,
+    'admin.enableServer': false,
     ...settings,
   };
   const lines: ConfigLine[] = Object.entries(base).map(([key, value], i) => ({
