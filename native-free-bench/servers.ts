@@ -79,25 +79,35 @@ export async function startZoonodeProcess(dataDir: string, settings: Record<stri
  * reports its mode), unless `waitServing` is false.
  */
 export async function startApacheProcess(dataDir: string, settings: Record<string, string | number> = {},
-  opts: { heapMb?: number; waitServing?: boolean } = {}): Promise<ServerProcess> {
+  opts: { heapMb?: number; waitServing?: boolean; adminServer?: boolean } = {}): Promise<ServerProcess & { adminPort: number | null }> {
   const port = await freePort();
   fs.mkdirSync(dataDir, { recursive: true });
+  const adminPort = opts.adminServer ? await freePort() : null;
   const cfg: Record<string, string | number> = {
     tickTime: 2000, dataDir, clientPort: port, clientPortAddress: '127.0.0.1', 'admin.enableServer': 'false',
     '4lw.commands.whitelist': '*', maxClientCnxns: 0, ...settings,
+    ...(adminPort !== null ? { 'admin.enableServer': 'true', 'admin.serverAddress': '127.0.0.1', 'admin.serverPort': adminPort } : {}),
   };
   const cfgFile = path.join(path.dirname(dataDir), `${path.basename(dataDir)}.zoo.cfg`);
   fs.writeFileSync(cfgFile, Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   const jvm = opts.heapMb !== undefined ? [`-Xmx${opts.heapMb}m`] : [];
-  const child = spawn('/usr/bin/java', [...jvm, '-cp', `/etc/zookeeper/conf:${apacheJar}`,
+  // Debian's jar leaves the servlet API off its classpath, which the AdminServer (Jetty) needs.
+  const cp = `/etc/zookeeper/conf:${apacheJar}${adminPort !== null ? ':/usr/share/java/servlet-api.jar' : ''}`;
+  const child = spawn('/usr/bin/java', [...jvm, '-cp', cp,
     'org.apache.zookeeper.server.ZooKeeperServerMain', cfgFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);
   let out = '';
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { out += d; });
-  const proc: ServerProcess = { kind: 'apache', child, port, dataDir, output: () => out, stop: stopper(child) };
+  const proc = { kind: 'apache' as const, child, port, dataDir, output: () => out, stop: stopper(child), adminPort };
   if (opts.waitServing === false) return proc;
   await waitServing(port, child, 600_000);
+  if (adminPort !== null) {
+    for (let i = 0; i < 200; i++) {
+      if ((await fetch(`http://127.0.0.1:${adminPort}/commands/ruok`).then((r) => r.ok, () => false))) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
   return proc;
 }
 

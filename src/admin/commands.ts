@@ -165,16 +165,16 @@ export function systemPropertiesJson(): { [k: string]: Json } {
   return o;
 }
 
-export function initialConfigurationJson(configFile: string | null): { [k: string]: Json } {
-  let text: string | null = null;
+/** The configuration file as read at start-up (or, without a file, the lines given), as Apache shows it. */
+export function initialConfigurationJson(configFile: string | null, lines: readonly { key: string; value: string }[]): { [k: string]: Json } {
   if (configFile !== null) {
     try {
-      text = fs.readFileSync(configFile, 'utf8');
+      return { initial_configuration: fs.readFileSync(configFile, 'utf8') };
     } catch {
-      text = null;
+      // fall through to the lines given
     }
   }
-  return { initial_configuration: text };
+  return { initial_configuration: lines.map((l) => `${l.key}=${l.value}\n`).join('') };
 }
 
 export function configurationJson(v: ServerView): { [k: string]: Json } {

@@ -96,7 +96,7 @@ export class AdminHub {
         break;
       }
       case 'hash': body = { digests: [] }; break;
-      case 'initial_configuration': body = initialConfigurationJson(this.info.config.configFile); break;
+      case 'initial_configuration': body = initialConfigurationJson(this.info.config.configFile, this.info.config.lines); break;
       case 'is_read_only': body = { read_only: (await this.src.sequencer()).readOnly }; break;
       case 'last_snapshot': {
         const s = await this.src.sequencer();

@@ -29,6 +29,8 @@ export interface ConfigLine {
 export interface Config {
   /** Where each effective value came from, for the start-up log. */
   origin: Map<string, string>;
+  /** Every configuration line as given (file, then overrides), for initial_configuration. */
+  lines: { key: string; value: string }[];
   warnings: string[];
   configFile: string | null;
 
@@ -65,6 +67,12 @@ export interface Config {
   enforceQuota: boolean;
   superDigest: string | null;
   globalOutstandingLimit: number;
+  connectionThrottle: {
+    tokens: number; fillTime: number; fillCount: number; freezeTime: number;
+    dropIncrease: number; dropDecrease: number; decreaseRatio: number; weightEnabled: boolean;
+  };
+  /** request_throttle_max_requests: requests in flight at most (0 = no throttle). */
+  requestThrottleMaxRequests: number;
   standaloneEnabled: boolean;
   fsyncWarningThresholdMs: number;
   /** Snapshot compression: '' (none), 'gz' or 'snappy'. */
@@ -79,7 +87,7 @@ export interface Config {
   raw: Map<string, string>;
 }
 
-type Kind = 'int' | 'bool' | 'string' | 'path' | 'port';
+type Kind = 'int' | 'bool' | 'string' | 'path' | 'port' | 'real';
 
 interface KeySpec {
   kind: Kind;
@@ -144,12 +152,17 @@ const keys: Record<string, KeySpec> = {
   maxBatchSize: { kind: 'int', notYet: true },
   flushDelay: { kind: 'int', notYet: true },
   maxWriteQueuePollTime: { kind: 'int', notYet: true },
-  connection_throttle_tokens: { kind: 'int', notYet: true },
-  connection_throttle_fill_time: { kind: 'int', notYet: true },
-  connection_throttle_fill_count: { kind: 'int', notYet: true },
-  'request_throttle_max_requests': { kind: 'int', notYet: true },
-  'request_throttle_stall_time': { kind: 'int', notYet: true },
-  'request_throttle_drop_stale': { kind: 'bool', notYet: true },
+  connection_throttle_tokens: { kind: 'int', min: 0 },
+  connection_throttle_fill_time: { kind: 'int', min: 1 },
+  connection_throttle_fill_count: { kind: 'int', min: 1 },
+  connection_throttle_freeze_time: { kind: 'int', min: -1 },
+  connection_throttle_drop_increase: { kind: 'real' },
+  connection_throttle_drop_decrease: { kind: 'real' },
+  connection_throttle_decrease_ratio: { kind: 'real' },
+  connection_throttle_weight_enabled: { kind: 'bool' },
+  request_throttle_max_requests: { kind: 'int', field: 'requestThrottleMaxRequests', min: 0 },
+  request_throttle_stall_time: { kind: 'int', min: 0, notYet: true },
+  request_throttle_drop_stale: { kind: 'bool', notYet: true },
   'audit.enable': { kind: 'bool', notYet: true },
   'enforce.auth.enabled': { kind: 'bool', notYet: true },
   'enforce.auth.schemes': { kind: 'string', notYet: true },
@@ -180,6 +193,7 @@ const ensembleKey = /^(server|group|weight)\.\d+$/;
 function defaults(): Config {
   return {
     origin: new Map(),
+    lines: [],
     warnings: [],
     configFile: null,
     tickTime: 2000,
@@ -215,6 +229,11 @@ function defaults(): Config {
     enforceQuota: false,
     superDigest: null,
     globalOutstandingLimit: 1000,
+    connectionThrottle: {
+      tokens: 0, fillTime: 1, fillCount: 1, freezeTime: -1, dropIncrease: 0.02, dropDecrease: 0.002, decreaseRatio: 0,
+      weightEnabled: false,
+    },
+    requestThrottleMaxRequests: 0,
     standaloneEnabled: true,
     fsyncWarningThresholdMs: 1000,
     snapshotCompressionMethod: '',
@@ -274,6 +293,7 @@ export function buildConfig(lines: readonly ConfigLine[], configFile: string | n
   cfg.configFile = configFile;
   const lastLine = new Map<string, ConfigLine>();
   for (const l of lines) {
+    cfg.lines.push({ key: l.key, value: l.value });
     lastLine.set(l.key, l);
     const spec = keys[l.key];
     if (spec === undefined) {
@@ -291,6 +311,12 @@ export function buildConfig(lines: readonly ConfigLine[], configFile: string | n
       case 'port': value = parseInt32(l, { ...spec, min: 0, max: 65535 }); break;
       case 'bool': value = parseBool(l); break;
       case 'string': value = l.value.trim(); break;
+      case 'real': {
+        const v = Number(l.value.trim());
+        if (l.value.trim() === '' || !Number.isFinite(v)) throw new ConfigError(l.source, l.line, l.key, `expected a number, got '${l.value}'`);
+        value = v;
+        break;
+      }
       case 'path': {
         const v = l.value.trim();
         if (v === '') throw new ConfigError(l.source, l.line, l.key, 'must not be empty');
@@ -298,7 +324,12 @@ export function buildConfig(lines: readonly ConfigLine[], configFile: string | n
         break;
       }
     }
-    if (spec.field !== undefined) {
+    if (l.key.startsWith('connection_throttle_')) {
+      const t = cfg.connectionThrottle as unknown as Record<string, unknown>;
+      const name = l.key.slice('connection_throttle_'.length).replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+      t[name === 'tokens' ? 'tokens' : name] = value;
+      cfg.origin.set(l.key, `${l.source}:${l.line}`);
+    } else if (spec.field !== undefined) {
       (cfg as unknown as Record<string, unknown>)[spec.field] = value;
       cfg.origin.set(l.key, `${l.source}:${l.line}`);
     } else {

@@ -83,6 +83,7 @@ export class SequencerRunner {
       probeLog: () => this.storage.log.probe(),
     }, inputs, channels, this.storage.log, tree);
     this.sequencer.onZxid = (z) => Atomics.store(ctrl64, CTRL_LAST_ZXID_I64, BigInt(z));
+    this.sequencer.onUnthrottle = () => this.pump.kick();
     Atomics.store(ctrl64, CTRL_LAST_ZXID_I64, BigInt(tree.lastProcessedZxid));
     if (restored.report.snapshotFile === null) {
       // A new data directory gets its first snapshot before serving (as Apache's snapshot.0).
@@ -133,7 +134,8 @@ export class SequencerRunner {
     return {
       startedAtMs: this.startedAtMs,
       lastZxid: tree.lastProcessedZxid,
-      nodeCount: tree.nodeCount,
+      // Apache's count is its nodes map's size, which holds the root twice ("/" and its "" alias).
+      nodeCount: tree.nodes.size,
       watchCount: tree.dataWatches.size + tree.childWatches.size,
       dataWatchConnections: tree.dataWatches.watcherCount(),
       dataWatchPaths: tree.dataWatches.pathCount,

@@ -44,6 +44,7 @@ import { Proposal, ORIGIN_CLIENT, ORIGIN_CONNECT, ORIGIN_EXPIRY, ORIGIN_INTERNAL
 import type { ReplyChannel } from './reply-channel.js';
 import type { TxnLogPort } from './txn-log-port.js';
 import type { SnapshotSource } from '../persistence/snapshot-format.js';
+import { ConnectionThrottle } from './connection-throttle.js';
 
 /** What the sequencer asks of storage beyond the log: when and how to snapshot. */
 export interface SnapshotScheduler {
@@ -140,6 +141,12 @@ export class Sequencer implements ReadContext {
   private readonly maxSessionTimeout: number;
   private rr = 0;
   private publishedZxid = -1;
+  private readonly throttle: ConnectionThrottle;
+  /** Proposals in flight at most before requests are left in the rings (backpressure). */
+  private readonly inflightMax: number;
+  private throttledSince = 0;
+  /** Called when backpressure lifts (commits made room): the host wakes its pump. */
+  onUnthrottle: () => void = () => {};
   private readonly eventSink = (conn: Conn, eventType: number, path: string): void => this.event(conn, eventType, path);
 
   constructor(
@@ -163,6 +170,13 @@ export class Sequencer implements ReadContext {
     this.maxSessionTimeout = cfg.maxSessionTimeout;
     this.lastZxid = this.tree.lastProcessedZxid;
     this.nextSessionId = initialSessionId(opts.serverId, opts.clock.wallMs());
+    const t = cfg.connectionThrottle;
+    this.throttle = new ConnectionThrottle({
+      maxTokens: t.tokens, fillTimeMs: t.fillTime, fillCount: t.fillCount, freezeTimeMs: t.freezeTime,
+      dropIncrease: t.dropIncrease, dropDecrease: t.dropDecrease, decreaseRatio: t.decreaseRatio, weighted: t.weightEnabled,
+    }, opts.clock.nowMs());
+    this.inflightMax = cfg.requestThrottleMaxRequests > 0
+      ? Math.min(cfg.globalOutstandingLimit, cfg.requestThrottleMaxRequests) : cfg.globalOutstandingLimit;
     txnLog.onDurable = (zxid) => this.durableUpTo(zxid);
     txnLog.onFailure = (err) => this.onLogFailure(err);
     const now = opts.clock.nowMs();
@@ -260,8 +274,14 @@ export class Sequencer implements ReadContext {
   /** True if any input ring has records or an overflow can be retried. */
   hasWork(): boolean {
     for (const ch of this.channels) if (ch.backlogged) return true;
+    if (this.throttled) return false;
     for (const ring of this.inputs) if (ring.hasData()) return true;
     return false;
+  }
+
+  /** Too many proposals in flight: new requests wait in the rings (and sockets pause behind them). */
+  get throttled(): boolean {
+    return this.outstanding.size >= this.inflightMax;
   }
 
   /**
@@ -273,6 +293,14 @@ export class Sequencer implements ReadContext {
     let backlog = false;
     for (const ch of this.channels) if (!ch.retryOverflow()) backlog = true;
     let more = false;
+    if (this.throttled) {
+      if (this.throttledSince === 0) {
+        this.throttledSince = this.opts.clock.nowMs();
+        log.warn(`request throttle: ${this.outstanding.size} requests in flight (limit ${this.inflightMax}); ` +
+          'new requests wait until the txn log catches up');
+      }
+      backlog = true;
+    }
     if (!backlog) {
       const n = this.inputs.length;
       const before = this.stats.packetsReceived;
@@ -286,14 +314,18 @@ export class Sequencer implements ReadContext {
       this.txnLog.flush();
     }
     this.publish();
-    for (const ch of this.channels) if (ch.backlogged) backlog = true;
-    return more || backlog;
+    let overflow = false;
+    for (const ch of this.channels) if (ch.backlogged) overflow = true;
+    // Throttled: nothing to do until commits make room (they wake the pump), so do not spin.
+    return more || overflow;
   }
 
   private drainRing(worker: number): boolean {
     const ring = this.inputs[worker]!;
     let n = 0;
     for (; n < sequencerBatchMax; n++) {
+      // Backpressure: leave requests in the ring while too many proposals are in flight.
+      if (this.outstanding.size >= this.inflightMax) break;
       const at = ring.next();
       if (at < 0) break;
       const view = ring.view;
@@ -345,6 +377,14 @@ export class Sequencer implements ReadContext {
     if (lastZxidSeen > this.tree.lastProcessedZxid) {
       log.info(`refusing session 0x${hex64(sid)} from ${address}:${port}: client has seen zxid 0x${hex64(lastZxidSeen)}, ` +
         `ours is 0x${hex64(this.tree.lastProcessedZxid)}; client must try another server`);
+      channel.refused(connId, 0);
+      return;
+    }
+    if (!this.throttle.check(sid === 0n, this.opts.clock.nowMs())) {
+      this.stats.connectionsRejected++;
+      if (this.stats.connectionsRejected % 100 === 1) {
+        log.warn(`connection throttle: refusing ${address}:${port} (${this.stats.connectionsRejected} refused so far)`);
+      }
       channel.refused(connId, 0);
       return;
     }
@@ -424,6 +464,7 @@ export class Sequencer implements ReadContext {
   tick(): number {
     const now = this.opts.clock.nowMs();
     const expired = this.tracker.expire(now);
+    const expiring: string[] = [];
     for (const s of expired) {
       if (s.closing) continue;
       if (this.logFailed) {
@@ -431,9 +472,14 @@ export class Sequencer implements ReadContext {
         this.tracker.touch(s, now);
         continue;
       }
-      log.info(`expiring session 0x${hex64(s.id)}, timeout of ${s.timeoutMs} ms exceeded`);
+      expiring.push(`0x${hex64(s.id)}`);
       const p = this.newProposal(s, 0, OpCode.closeSession, this.prep.closeSession(s, this.lastZxid + 1), ORIGIN_EXPIRY);
       s.queue.push({ kind: 'proposal', proposal: p });
+    }
+    if (expiring.length === 1) log.info(`expiring session ${expiring[0]}: its timeout passed without a ping or request`);
+    else if (expiring.length > 1) {
+      log.info(`expiring ${expiring.length} sessions whose timeouts passed: ${expiring.slice(0, 5).join(', ')}` +
+        `${expiring.length > 5 ? `, and ${expiring.length - 5} more` : ''}`);
     }
     if (expired.length > 0) {
       this.txnLog.flush();
@@ -603,6 +649,12 @@ export class Sequencer implements ReadContext {
     // The log may report durability outside a drain (an fsync completing):
     // what the commits produced must reach the workers now.
     this.publish();
+    if (this.throttledSince !== 0 && !this.throttled) {
+      const ms = this.opts.clock.nowMs() - this.throttledSince;
+      this.throttledSince = 0;
+      log.info(`request throttle released after ${ms.toFixed(0)} ms`);
+      this.onUnthrottle();
+    }
   }
 
   private commit(p: Proposal): void {

@@ -191,3 +191,22 @@ test('a closed connection\'s watches are dropped but its session lives on', () =
   assert.deepEqual(h.run().map((o) => [o.connId, o.kind]), [[2, 'reply']]);
   assert.equal(h.seq.sessionCount, 2);
 });
+
+test('request throttle: beyond request_throttle_max_requests in flight, requests wait in the ring', () => {
+  const h = new Harness({ request_throttle_max_requests: '2' });
+  connected(h, 1);
+  h.log.auto = false;
+  for (let i = 1; i <= 5; i++) h.packet(1, i, OpCode.create, createBody(`/t${i}`));
+  h.run();
+  assert.equal(h.log.txns.filter((t) => t.hdr.type === OpCode.create).length, 2, 'only 2 writes taken while 2 are in flight');
+  assert.equal(h.seq.throttled, true);
+  h.log.flushDurable();
+  assert.deepEqual((h.output() as Extract<Output, { kind: 'reply' }>[]).map((o) => o.xid), [1, 2]);
+  const rest: Output[] = [];
+  for (let round = 0; round < 5; round++) {
+    rest.push(...h.run());
+    h.log.flushDurable();
+    rest.push(...h.output());
+  }
+  assert.deepEqual((rest as Extract<Output, { kind: 'reply' }>[]).map((o) => o.xid), [3, 4, 5], 'the rest follow in order');
+});
