@@ -71,9 +71,13 @@ export async function startApache(settings: Record<string, string | number> = {}
   };
   const cfgFile = path.join(dir, 'zoo.cfg');
   fs.writeFileSync(cfgFile, Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  // Apache reads these as system properties only. A zoo.cfg line it does not
+  // know becomes the property zookeeper.<key> (which is how
+  // DigestAuthenticationProvider.superDigest reaches it), but
+  // ZooKeeperServerMain reads znode.container.* without the prefix.
   const jvmProps = Object.entries(settings)
     .filter(([k]) => k === 'extendedTypesEnabled' || k.startsWith('znode.container.'))
-    .map(([k, v]) => `-Dzookeeper.${k}=${v}`);
+    .map(([k, v]) => (k.startsWith('znode.container.') ? `-D${k}=${v}` : `-Dzookeeper.${k}=${v}`));
   const child = spawn('/usr/bin/java', [
     '-Xmx512m', '-XX:+UseSerialGC', ...jvmProps,
     '-cp', `/etc/zookeeper/conf:${apacheJar}`,

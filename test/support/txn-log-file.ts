@@ -51,7 +51,10 @@ export function adler32Of(buf: Uint8Array): number {
 export function scanTxnLogFile(file: string): LogFileScan {
   const buf = fs.readFileSync(file);
   const entries: LogEntryInfo[] = [];
+  const nonZeroFrom = (from: number): boolean => buf.subarray(from).some((b) => b !== 0);
   if (buf.length < 16 || buf.readInt32BE(0) !== MAGIC || buf.readInt32BE(4) !== 2) {
+    // A file created but never given its header (a crash right after creating it) holds nothing.
+    if (!nonZeroFrom(0)) return { file, size: buf.length, entries, validEnd: 0, stop: 'no header (all zeros)', tailHasData: false };
     throw new Error(`${file}: not a version-2 txn log`);
   }
   let p = 16;
@@ -74,9 +77,5 @@ export function scanTxnLogFile(file: string): LogFileScan {
     });
     p += 12 + len + 1;
   }
-  let tailHasData = false;
-  for (let i = p; i < buf.length; i++) {
-    if (buf[i] !== 0) { tailHasData = true; break; }
-  }
-  return { file, size: buf.length, entries, validEnd: p, stop, tailHasData };
+  return { file, size: buf.length, entries, validEnd: p, stop, tailHasData: nonZeroFrom(p) };
 }

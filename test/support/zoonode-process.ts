@@ -20,9 +20,17 @@ export type StartResult =
   | { kind: 'listening'; port: number }
   | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null };
 
-/** `node bin/zoonode.js --port 0 --data-dir DIR clientPortAddress=127.0.0.1 ...args`. */
+/**
+ * `node bin/zoonode.js -c /dev/null --port 0 --data-dir DIR clientPortAddress=127.0.0.1
+ * admin.enableServer=false ...args`: no zoo.cfg from the working directory (the
+ * repository's conf/zoo.cfg asks for fixed AdminServer and metrics ports), and
+ * nothing listening but the client port on 127.0.0.1.
+ */
 export function spawnZoonode(dataDir: string, args: string[] = []): ZoonodeChild {
-  const child = spawn(process.execPath, [zoonodeBin, '--port', '0', '--data-dir', dataDir, 'clientPortAddress=127.0.0.1', ...args], {
+  const child = spawn(process.execPath, [
+    zoonodeBin, '-c', '/dev/null', '--port', '0', '--data-dir', dataDir,
+    'clientPortAddress=127.0.0.1', 'admin.enableServer=false', ...args,
+  ], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   killOnExit(child);
