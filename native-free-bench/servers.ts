@@ -53,9 +53,17 @@ function killOnExit(child: ChildProcess): void {
   child.once('exit', () => process.off('exit', kill));
 }
 
-export async function startZoonodeProcess(dataDir: string, settings: Record<string, string | number> = {}): Promise<ServerProcess> {
+/**
+ * zoonode as a child process. By default it reads conf/zoo.cfg (as `npm start`
+ * does) with the given settings on top; `opts.config` names another zoo.cfg
+ * instead (the benchmark writes a bare one, without the metrics endpoint), and
+ * `opts.nodeArgs` go to node before the script (e.g. --cpu-prof).
+ */
+export async function startZoonodeProcess(dataDir: string, settings: Record<string, string | number> = {},
+  opts: { config?: string; nodeArgs?: string[] } = {}): Promise<ServerProcess> {
   const bin = fileURLToPath(new URL('../../bin/zoonode.js', import.meta.url));
-  const args = [bin, '--port', '0', '--data-dir', dataDir, 'clientPortAddress=127.0.0.1', 'maxClientCnxns=0', 'admin.enableServer=false',
+  const args = [...(opts.nodeArgs ?? []), bin, ...(opts.config !== undefined ? ['-c', opts.config] : []),
+    '--port', '0', '--data-dir', dataDir, 'clientPortAddress=127.0.0.1', 'maxClientCnxns=0', 'admin.enableServer=false',
     ...Object.entries(settings).map(([k, v]) => `${k}=${v}`)];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);
@@ -79,7 +87,7 @@ export async function startZoonodeProcess(dataDir: string, settings: Record<stri
  * reports its mode), unless `waitServing` is false.
  */
 export async function startApacheProcess(dataDir: string, settings: Record<string, string | number> = {},
-  opts: { heapMb?: number; waitServing?: boolean; adminServer?: boolean } = {}): Promise<ServerProcess & { adminPort: number | null }> {
+  opts: { heapMb?: number; waitServing?: boolean; adminServer?: boolean; jvmArgs?: string[] } = {}): Promise<ServerProcess & { adminPort: number | null }> {
   const port = await freePort();
   fs.mkdirSync(dataDir, { recursive: true });
   const adminPort = opts.adminServer ? await freePort() : null;
@@ -90,7 +98,7 @@ export async function startApacheProcess(dataDir: string, settings: Record<strin
   };
   const cfgFile = path.join(path.dirname(dataDir), `${path.basename(dataDir)}.zoo.cfg`);
   fs.writeFileSync(cfgFile, Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-  const jvm = opts.heapMb !== undefined ? [`-Xmx${opts.heapMb}m`] : [];
+  const jvm = [...(opts.heapMb !== undefined ? [`-Xmx${opts.heapMb}m`] : []), ...(opts.jvmArgs ?? [])];
   // Debian's jar leaves the servlet API off its classpath, which the AdminServer (Jetty) needs.
   const cp = `/etc/zookeeper/conf:${apacheJar}${adminPort !== null ? ':/usr/share/java/servlet-api.jar' : ''}`;
   const child = spawn('/usr/bin/java', [...jvm, '-cp', cp,

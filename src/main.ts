@@ -205,7 +205,7 @@ interface ThreadMessage { type: string; fd?: number; address?: string; port?: nu
 async function startThreaded(cfg: Config): Promise<RunningServer> {
   const n = cfg.workers;
   const handles = makeHandles(cfg, n);
-  const threads: { name: string; worker: Worker; lingers: boolean }[] = [];
+  const threads: { name: string; worker: Worker; lingers: boolean; exited: Promise<void> }[] = [];
   const ipTable = new SharedArrayBuffer(ipTableSlots * 8);
   let endpoints: Endpoints = { admin: null, metrics: null };
   let hub: AdminHub | null = null;
@@ -231,7 +231,8 @@ async function startThreaded(cfg: Config): Promise<RunningServer> {
     w.on('exit', (code) => {
       if (stopping === null) onDeath(name, new Error(`exited with code ${code}`));
     });
-    threads.push({ name, worker: w, lingers: false });
+    const exited = new Promise<void>((r) => w.once('exit', () => r()));
+    threads.push({ name, worker: w, lingers: false, exited });
     return w;
   };
 
@@ -250,17 +251,15 @@ async function startThreaded(cfg: Config): Promise<RunningServer> {
       // I/O workers first (no new requests), then the sequencer, so that
       // storage is closed before any listening fd is released.
       const ioThreads = threads.filter((t) => t.name.startsWith('io'));
-      await Promise.all(ioThreads.map(async (t) => {
-        const stopped = waitFor(t.worker, 'stopped').catch(() => undefined);
+      // A thread that already exited (a failed start) is not waited for.
+      const stopThread = async (t: (typeof threads)[number]) => {
+        const stopped = Promise.race([waitFor(t.worker, 'stopped').catch(() => undefined), t.exited]);
         t.worker.postMessage({ type: 'stop' });
         await withTimeout(stopped, threadStopTimeoutMs);
-      }));
+      };
+      await Promise.all(ioThreads.map(stopThread));
       const seq = threads.find((t) => t.name === 'sequencer');
-      if (seq) {
-        const stopped = waitFor(seq.worker, 'stopped').catch(() => undefined);
-        seq.worker.postMessage({ type: 'stop' });
-        await withTimeout(stopped, threadStopTimeoutMs);
-      }
+      if (seq) await stopThread(seq);
       for (const t of threads) {
         if (t.lingers) t.worker.unref();
         else await t.worker.terminate();

@@ -131,6 +131,11 @@ export class TxnLog {
     return this.durable;
   }
 
+  /** The last zxid recovery found on disk: durable before this process wrote anything. */
+  setRecovered(zxid: number): void {
+    if (this.durable < zxid) this.durable = zxid;
+  }
+
   /** Txns appended to the current (newest) segment: the sequencer's snapshot trigger counts them. */
   get currentSegmentTxns(): number {
     const s = this.segments[this.segments.length - 1];

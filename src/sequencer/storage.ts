@@ -83,6 +83,7 @@ export class Storage {
       },
     );
     tree.finishRestore(report.lastZxid);
+    this.log.setRecovered(report.lastZxid);
     // Ephemerals whose session did not survive are deleted now (as Apache's loadData does).
     for (const id of [...tree.ephemerals.keys()]) {
       if (!sessions.has(id)) {
