@@ -17,6 +17,18 @@ import {
 import { EventType } from '../jute/opcodes.js';
 import type { Conn } from './session.js';
 
+/** Java's String.trim: strips characters up to U+0020 at both ends (not Unicode spaces). */
+function javaTrim(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && s.charCodeAt(a) <= 0x20) a++;
+  while (b > a && s.charCodeAt(b - 1) <= 0x20) b--;
+  return s.slice(a, b);
+}
+
+/** Java's ":.*" as replaceAll uses it: "." stops at Java's line terminators. */
+const javaMaskPattern = /:[^\n\r\u0085\u2028\u2029]*/g;
+
 export interface ReadContext {
   readonly tree: DataTree;
   readonly policy: AclPolicy;
@@ -115,7 +127,7 @@ export function executeRead(ctx: ReadContext, conn: Conn, type: number, r: Reade
         w.int(acl.length);
         for (const a of acl) {
           w.int(a.perms);
-          writeId(w, a.id.scheme === 'digest' ? { scheme: 'digest', id: a.id.id.replace(/:.*/s, ':x') } : a.id);
+          writeId(w, a.id.scheme === 'digest' ? { scheme: 'digest', id: a.id.id.replace(javaMaskPattern, ':x') } : a.id);
         }
       }
       writeNodeStat(w, n, ext);
@@ -159,19 +171,22 @@ export function executeRead(ctx: ReadContext, conn: Conn, type: number, r: Reade
       const { path } = readPathOnly(r);
       const n = mustGet(tree, path);
       checkACL(policy, tree.aclOf(n), Perms.READ, conn.authInfo, path);
-      w.int(countDescendants(tree, path === '/' ? '' : path, n));
+      // Apache counts the keys under path + "/" in a map that holds the root
+      // twice (as "" and "/"), so "" counts the root itself as well.
+      w.int(countDescendants(tree, path === '/' ? '' : path, n) + (path === '' ? 1 : 0));
       return;
     }
     case OpCode.getEphemerals: {
-      const { path: prefix } = readPathOnly(r);
+      // A null prefix (length -1) asks for every ephemeral, as does a blank or "/" one (Java's trim).
+      const prefix = r.ustring();
       const session = conn.session!;
       const all = tree.ephemeralsOf(session.idHi, session.idLo);
-      const trimmed = prefix.trim();
+      const trimmed = prefix === null ? '' : javaTrim(prefix);
       const everything = trimmed === '' || trimmed === '/';
       const at = w.placeholder();
       let count = 0;
       for (const p of all) {
-        if (everything || p.startsWith(prefix)) {
+        if (everything || p.startsWith(prefix!)) {
           w.ustring(p);
           count++;
         }

@@ -11,6 +11,7 @@
 // runs only when everything before it in the queue has finished.
 
 import type { Id } from '../jute/records.js';
+import { clientIpId } from '../tree/acl.js';
 import type { Watcher } from '../tree/watch-manager.js';
 import type { Expirable } from '../tree/session-tracker.js';
 import type { Proposal } from './proposal.js';
@@ -72,7 +73,7 @@ export class Conn implements Watcher {
     readonly port: number,
     private readonly sink: EventSink,
   ) {
-    this.authInfo = [{ scheme: 'ip', id: address }];
+    this.authInfo = [{ scheme: 'ip', id: clientIpId(address) }];
   }
 
   process(eventType: number, path: string, zxid: number, aclRef: number): void {

@@ -5,7 +5,6 @@
 // ip (address or CIDR), super (the superDigest user).
 
 import crypto from 'node:crypto';
-import net from 'node:net';
 import type { ACL, Id } from '../jute/records.js';
 import { Err, KeeperError } from '../jute/errors.js';
 
@@ -32,46 +31,57 @@ function validDigestId(id: string): boolean {
   return parts.length === 2;
 }
 
-interface IpRange { bytes: Buffer; bits: number }
+interface IpRange { bytes: number[]; bits: number }
+
+/** Java's Integer.parseInt for the decimal digits Apache's ip provider accepts ("+8", "007"). */
+function javaParseInt(s: string): number | null {
+  if (!/^[+-]?[0-9]+$/.test(s)) return null;
+  const v = Number(s);
+  return v >= -2147483648 && v <= 2147483647 ? v : null;
+}
+
+/**
+ * An IPv4 address as Apache 3.8's ip provider reads it: four dot-separated
+ * parts, each Java-parsed and 0..255. IPv6 ids are not supported by Apache
+ * 3.8 (INVALIDACL), so not here either.
+ */
+function ipv4Bytes(addr: string): number[] | null {
+  const parts = addr.split('.');
+  if (parts.length !== 4) return null;
+  const out: number[] = [];
+  for (const p of parts) {
+    const v = javaParseInt(p);
+    if (v === null || v < 0 || v > 255) return null;
+    out.push(v);
+  }
+  return out;
+}
 
 function parseIpRange(spec: string): IpRange | null {
   const slash = spec.indexOf('/');
-  const addr = slash < 0 ? spec : spec.slice(0, slash);
-  const kind = net.isIP(addr);
-  if (kind === 0) return null;
-  const bytes = ipBytes(addr);
+  const bytes = ipv4Bytes(slash < 0 ? spec : spec.slice(0, slash));
   if (bytes === null) return null;
-  let bits = bytes.length * 8;
+  let bits = 32;
   if (slash >= 0) {
-    const b = spec.slice(slash + 1);
-    if (!/^\d+$/.test(b)) return null;
-    bits = Number(b);
-    if (bits < 0 || bits > bytes.length * 8) return null;
+    const b = javaParseInt(spec.slice(slash + 1));
+    if (b === null || b < 0 || b > 32) return null;
+    bits = b;
   }
   return { bytes, bits };
 }
 
-function ipBytes(addr: string): Buffer | null {
-  if (net.isIPv4(addr)) return Buffer.from(addr.split('.').map(Number));
-  if (!net.isIPv6(addr)) return null;
-  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
-  if (v4) return Buffer.from(v4[1]!.split('.').map(Number));
-  const [head, tail] = addr.split('::') as [string, string | undefined];
-  const h = head === '' ? [] : head.split(':');
-  const t = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? h : [...h, ...new Array(8 - h.length - t.length).fill('0'), ...t];
-  if (groups.length !== 8) return null;
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  return out;
+/** The address Java reports for a client: an IPv4-mapped IPv6 address is its IPv4 form. */
+export function clientIpId(remoteAddress: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(remoteAddress);
+  return m ? m[1]! : remoteAddress;
 }
 
 function ipMatches(clientAddr: string, spec: string): boolean {
   const range = parseIpRange(spec);
-  const client = ipBytes(clientAddr);
-  if (range === null || client === null || client.length !== range.bytes.length) return false;
+  const client = ipv4Bytes(clientIpId(clientAddr));
+  if (range === null || client === null) return false;
   let bits = range.bits;
-  for (let i = 0; i < client.length && bits > 0; i++, bits -= 8) {
+  for (let i = 0; i < 4 && bits > 0; i++, bits -= 8) {
     const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
     if ((client[i]! & mask) !== (range.bytes[i]! & mask)) return false;
   }

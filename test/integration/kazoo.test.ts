@@ -1,10 +1,6 @@
 // Integration: the Python client kazoo (Debian python3-kazoo, run with
 // /usr/bin/python3) against zoonode, under every worker layout. The scenario
 // lives in test/support/kazoo_scenario.py and reports one JSON line per step.
-//
-// kazoo's server_version() is not exercised: it reads the `envi` four-letter
-// word, which zoonode does not answer yet (src/io/four-letter.ts has only
-// ruok and isro). The scenario uses kazoo's command(b'ruok') instead.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ZK_COMPAT_VERSION } from '../../src/admin/view.js';
 import { startZoonode, workerModes, type TestServer } from '../support/zoonode.js';
 
 const python = '/usr/bin/python3';
@@ -198,9 +195,11 @@ for (const workers of workerModes) {
       assert.equal(s.exists_after, false);
     });
 
-    test('four-letter word ruok through kazoo', () => {
+    test('four-letter words through kazoo: ruok, and server_version() from envi', () => {
       const s = stepOf('ruok');
       assert.equal(s.answer, 'imok');
+      // The Apache version zoonode reports compatibility with.
+      assert.deepEqual(s.version, ZK_COMPAT_VERSION.split('.').map(Number));
     });
 
     test('delete recursive', () => {

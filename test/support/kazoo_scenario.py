@@ -301,8 +301,8 @@ def _():
 
 @step("ruok")
 def _():
-    # kazoo's four-letter-word helper (server_version() would need 'envi').
-    return {"answer": c.command(b"ruok")}
+    # kazoo's four-letter-word helper, and server_version(), which parses 'envi'.
+    return {"answer": c.command(b"ruok"), "version": list(c.server_version())}
 
 
 @step("delete_recursive")
