@@ -13,9 +13,10 @@
 //   connect   open K sessions with C handshakes in flight; per-handshake
 //             latency and the span of the whole storm.
 //
-// Times that cross threads are monoMs(): performance.now() shifted onto the
-// process-wide monotonic clock (hrtime), so every thread and the coordinator
-// agree on when a cell starts, measures and ends.
+// Times that cross threads are monoMs(), the process-wide monotonic clock
+// (hrtime), so every thread and the coordinator agree on when a cell starts,
+// measures and ends and when a watch event arrived. Per-request latencies are
+// differences of performance.now() within one thread.
 //
 // Also here, for older callers (durability.ts): runLoad (one thread, in
 // process, optional per-sample timeline), populate and percentile.
@@ -25,12 +26,14 @@ import { FrameDecoder } from '../src/jute/index.js';
 import { Histogram, type HistogramData } from './histogram.js';
 import { closeSessionFrame, connectFrame, frameGen, PING_FRAME, watchFrame, type FrameGen, type PipelineWorkload } from './frames.js';
 
-const hr0 = process.hrtime();
-const MONO_OFFSET = hr0[0] * 1e3 + hr0[1] / 1e6 - performance.now();
-
-/** Milliseconds on the process-wide monotonic clock (the same in every thread). */
+/**
+ * Milliseconds on the process-wide monotonic clock (CLOCK_MONOTONIC through
+ * hrtime: the same in every thread, unlike performance.now(), whose origin is
+ * per thread). Not for per-request use: it allocates.
+ */
 export function monoMs(): number {
-  return performance.now() + MONO_OFFSET;
+  const t = process.hrtime();
+  return t[0] * 1e3 + t[1] / 1e6;
 }
 
 const SESSION_TIMEOUT_MS = 30_000;
@@ -417,10 +420,10 @@ export class WatchRun {
     this.notified = new Uint8Array(this.raws.length);
     this.watchBytes = watchFrame(this.spec.path);
     this.raws.forEach((raw, i) => {
-      raw.onFrame = (f, now) => {
+      raw.onFrame = (f) => {
         const xid = f.readInt32BE(0);
         if (xid === XID_NOTIFICATION) {
-          if (f.readInt32BE(16) === EVENT_NODE_DATA_CHANGED && this.notified[i] === 0) this.arrived(i, now);
+          if (f.readInt32BE(16) === EVENT_NODE_DATA_CHANGED && this.notified[i] === 0) this.arrived(i);
         } else if (xid > 0) {
           if (++this.armReplies === this.raws.length) { const cb = this.onArmed; this.onArmed = null; cb?.(); }
         }
@@ -428,10 +431,10 @@ export class WatchRun {
     });
   }
 
-  private arrived(i: number, now: number): void {
+  private arrived(i: number): void {
     this.notified[i] = 1;
     this.count++;
-    const t = now + (monoMs() - performance.now());
+    const t = monoMs();
     if (t < this.first) this.first = t;
     if (t > this.last) this.last = t;
     if (this.count === this.raws.length) this.report();

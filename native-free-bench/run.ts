@@ -20,11 +20,15 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ZkClient } from './zk-client.js';
 import { ClientPool } from './client-pool.js';
+import { javaDriverUnavailable, runJavaLoad, type JavaLoadOptions } from './java-driver.js';
 import { Histogram, type HistogramData } from './histogram.js';
 import { monoMs, type ConnectResult, type FiredResult, type PipelineResult, type PipelineSpec } from './load.js';
 import type { WorkerCall } from './load-worker.js';
 import { MULTI_OPS, type PipelineWorkload } from './frames.js';
-import { apacheInstalled, diskUsage, fourLetter, procStat, startApacheProcess, startZoonodeProcess, type ServerProcess } from './servers.js';
+import {
+  apacheInstalled, cpuSample, cpuSecondsBetween, diskUsage, fourLetter, procStat, startApacheProcess, startZoonodeProcess,
+  type CpuSample, type ServerProcess,
+} from './servers.js';
 import { grid, parseOptions, shape, UsageError, type BenchOptions, type CellKey } from './options.js';
 import { ratios, summarize, type BenchResults, type CellResult, type Machine, type Sample, type ServerInfo } from './results.js';
 import { renderHtml } from './report-html.js';
@@ -34,6 +38,9 @@ const HOST = '127.0.0.1';
 const CALL_TIMEOUT_MS = 60_000;
 const PREFILL_DEPTH = 64;
 const PREFILL_MAX_TOTAL = 400_000;
+const DELETE_RATE_FLOOR = 10_000;
+/** Deletes run faster than creates: the pool is this many times what the create rate suggests. */
+const DELETE_POOL_MARGIN = 3;
 const WATCH_ROUND_TIMEOUT_MS = 15_000;
 const STORM_TIMEOUT_MS = 60_000;
 
@@ -112,12 +119,11 @@ function serverInfos(o: BenchOptions, withApache: boolean): ServerInfo[] {
 
 // ---- measuring -------------------------------------------------------------
 
-interface Probe { serverCpu: number; clientCpu: number; rssBytes: number; at: number }
+interface Probe { serverCpu: CpuSample; clientCpu: number; rssBytes: number; at: number }
 
 function probe(pid: number): Probe {
-  const s = procStat(pid);
   const c = process.cpuUsage();
-  return { serverCpu: s.cpuSeconds, clientCpu: (c.user + c.system) / 1e6, rssBytes: s.rssBytes, at: monoMs() };
+  return { serverCpu: cpuSample(pid), clientCpu: (c.user + c.system) / 1e6, rssBytes: procStat(pid).rssBytes, at: monoMs() };
 }
 
 /** Takes a probe at monoMs() `at`, or earlier when now() is called. */
@@ -146,7 +152,7 @@ function fill(s: Sample, hist: Histogram, ops: number, windowMs: number, p0: Pro
   s.p999 = hist.percentile(0.999);
   s.meanMs = hist.meanMs;
   s.maxMs = hist.total > 0 ? hist.maxMs : NaN;
-  s.serverCpuSeconds = p1.serverCpu - p0.serverCpu;
+  s.serverCpuSeconds = cpuSecondsBetween(p0.serverCpu, p1.serverCpu);
   s.clientCpuSeconds = p1.clientCpu - p0.clientCpu;
   s.opsPerServerCpuSecond = s.serverCpuSeconds > 0 ? ops / s.serverCpuSeconds : NaN;
   s.rssMiB = p1.rssBytes / 1048576;
@@ -162,6 +168,7 @@ class Runner {
   private seq = 0;
   /** Create throughput seen per server/size/depth, to size the delete cell's pool. */
   private readonly createRate = new Map<string, number>();
+  private readonly deleteRate = new Map<string, number>();
 
   constructor(private readonly o: BenchOptions, private readonly pool: ClientPool) {}
 
@@ -180,6 +187,7 @@ class Runner {
     try {
       if (key.workload === 'watch') await this.watchCell(server, key, sample);
       else if (key.workload === 'connect') await this.connectCell(server, key, sample);
+      else if (this.o.client === 'java') await this.javaCell(server, key, sample, timing);
       else await this.pipelineCell(server, key, sample, timing);
     } catch (e) {
       sample.error = (e as Error).message.split('\n')[0]!;
@@ -243,8 +251,12 @@ class Runner {
     let countPerSession = 0;
     if (workload === 'delete') {
       // Deletes need nodes: create a pool first (not measured), sized from the create rate seen.
-      const rate = this.createRate.get(`${server.info.id}|${key.valueSize}|${key.depth}`) ?? 20_000;
-      const total = Math.min(PREFILL_MAX_TOTAL, Math.ceil(rate * (timing.warmupMs + timing.durationMs) / 1000 * 1.5) + sessions * perSession);
+      // Sized from the delete rate of an earlier repeat, else from the create rate with a wide margin (deletes
+      // run faster), at least DELETE_RATE_FLOOR/s: a cell slowed by a noisy neighbour must not starve the deletes.
+      const cellId = `${server.info.id}|${key.valueSize}|${key.depth}`;
+      const seen = this.deleteRate.get(cellId);
+      const rate = Math.max(DELETE_RATE_FLOOR, seen !== undefined ? seen * 1.5 : (this.createRate.get(cellId) ?? 20_000) * DELETE_POOL_MARGIN);
+      const total = Math.min(PREFILL_MAX_TOTAL, Math.ceil(rate * (timing.warmupMs + timing.durationMs) / 1000) + sessions * perSession);
       countPerSession = Math.ceil(total / sessions);
       await this.pipeline({ ...spec, workload: 'create', depth: Math.max(perSession, PREFILL_DEPTH), countPerSession }, paths,
         (now) => ({ startAt: now + 5, measureAt: now + 5, endAt: now + 300_000 }), server.pid);
@@ -255,14 +267,53 @@ class Runner {
       return { startAt, measureAt: startAt + timing.warmupMs, endAt: startAt + timing.warmupMs + timing.durationMs };
     }, server.pid);
     const exhausted = r.results.length > 0 && r.results.every((x) => x.exhausted);
-    const windowEnd = exhausted ? Math.max(...r.results.map((x) => x.lastReplyAt)) : r.endAt;
     const ops = r.results.reduce((a, x) => a + x.ops, 0);
+    if (exhausted && ops === 0) throw new Error(`the pool of ${s.extra.pool} nodes ran out before the measured window`);
+    const windowEnd = exhausted ? Math.max(...r.results.map((x) => x.lastReplyAt)) : r.endAt;
     fill(s, merge(r.results.map((x) => x.hist)), ops, windowEnd - r.measureAt, r.p0, r.p1);
     s.errors = r.results.reduce((a, x) => a + x.errors, 0);
     s.firstError = r.results.find((x) => x.firstError !== 0)?.firstError ?? 0;
     if (exhausted) s.extra.poolExhausted = true;
     if (ops === 0) throw new Error('no reply completed in the measured window');
     if (workload === 'create') this.createRate.set(`${server.info.id}|${key.valueSize}|${key.depth}`, s.opsPerSec);
+    if (workload === 'delete') this.deleteRate.set(`${server.info.id}|${key.valueSize}|${key.depth}`, s.opsPerSec);
+  }
+
+  /** A pipeline workload driven by the official Java client's async API (java/ZkAsyncLoad.java). */
+  private async javaCell(server: BenchServer, key: CellKey, s: Sample, timing: { warmupMs: number; durationMs: number }): Promise<void> {
+    const { sessions, perSession } = shape(key.depth, this.o.sessions);
+    const root = `/zj${++server.cellSeq}`;
+    let first: { result: Promise<Probe>; now: () => void } | null = null;
+    let last: { result: Promise<Probe>; now: () => void } | null = null;
+    let measureAt = 0;
+    const r = await runJavaLoad({
+      host: HOST, port: server.proc!.port, workload: key.workload as JavaLoadOptions['workload'], sessions,
+      inflightPerSession: perSession, valueSize: key.valueSize, warmupMs: timing.warmupMs, durationMs: timing.durationMs, root,
+    }, () => {
+      measureAt = monoMs() + timing.warmupMs;
+      first = probeAt(server.pid, measureAt);
+      last = probeAt(server.pid, measureAt + timing.durationMs);
+    });
+    if (first === null || last === null) throw new Error('the Java driver never started its load');
+    const f = first as { result: Promise<Probe>; now: () => void };
+    const l = last as { result: Promise<Probe>; now: () => void };
+    l.now();
+    f.now();
+    const p0 = await f.result;
+    const p1 = await l.result;
+    s.ops = r.ops;
+    s.windowMs = timing.durationMs;
+    s.opsPerSec = r.opsPerSec;
+    s.p50 = r.p50;
+    s.p99 = r.p99;
+    s.p999 = r.p999;
+    s.errors = r.errors;
+    s.serverCpuSeconds = cpuSecondsBetween(p0.serverCpu, p1.serverCpu);
+    s.clientCpuSeconds = NaN;
+    s.opsPerServerCpuSecond = s.serverCpuSeconds > 0 ? r.ops / s.serverCpuSeconds : NaN;
+    s.rssMiB = p1.rssBytes / 1048576;
+    s.extra.client = 'java';
+    if (r.ops === 0) throw new Error('no reply completed in the measured window');
   }
 
   private async makeWide(server: BenchServer): Promise<string> {
@@ -398,6 +449,7 @@ function fmtOps(x: number): string {
 export async function runBench(o: BenchOptions, log: (line: string, transient?: boolean) => void = () => {}): Promise<BenchOutput> {
   const started = new Date();
   const t0 = performance.now();
+  const m = machine(o);
   const notes: string[] = [];
   let withApache = false;
   if (o.compareApache) {
@@ -408,6 +460,11 @@ export async function runBench(o: BenchOptions, log: (line: string, transient?: 
       notes.push(msg);
       log(msg);
     }
+  }
+  if (o.client === 'java') {
+    const why = javaDriverUnavailable();
+    if (why !== null) throw new Error(`--client java: ${why}`);
+    notes.push('Load generated by the official Java client (async API, native-free-bench/java/ZkAsyncLoad.java).');
   }
   fs.mkdirSync(o.dataRoot, { recursive: true });
   const root = fs.mkdtempSync(path.join(o.dataRoot, 'zoonode-bench-'));
@@ -465,7 +522,6 @@ export async function runBench(o: BenchOptions, log: (line: string, transient?: 
     cleanup();
     process.off('exit', cleanup);
   }
-  const m = machine(o);
   m.loadAvgEnd = os.loadavg();
   const results: BenchResults = {
     version: 1,

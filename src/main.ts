@@ -9,7 +9,9 @@
 // Inline mode (workers = 0): the same IoWorker and Sequencer on this thread,
 // the same rings, with same-thread doorbells.
 
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import os from 'node:os';
+import v8 from 'node:v8';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
@@ -22,10 +24,11 @@ import { purge, purgeRetainMin, versionDir } from './persistence/index.js';
 import { createRingBuffer, RingReader, RingWriter } from './ring/spsc-ring.js';
 import { LocalPump } from './ring/doorbell.js';
 import { CTRL_BYTES, CTRL_LAST_ZXID_I64, ringCapacityFor } from './ring/layout.js';
-import { IoWorker } from './io/io-worker.js';
+import { IoWorker, outstandingShare } from './io/io-worker.js';
 import { parseWhitelist } from './io/four-letter.js';
 import { IpLimiter } from './io/ip-limiter.js';
-import type { IoThreadData } from './io/thread.js';
+import type { IoSecurity, IoThreadData } from './io/thread.js';
+import { logSecurity, prepareSecurity, startCertReload, type PreparedSecurity } from './security/prepare.js';
 import {
   AdminHub, ThreadClient, startAdminServer, startMetricsServer,
   type AdminSources, type HttpEndpoint, type ServerInfo, type SequencerSnapshot, type WorkerSnapshot,
@@ -53,6 +56,8 @@ export interface RunningServer {
   readonly adminPort: number | null;
   /** The Prometheus endpoint's port, or null if no metrics provider is configured. */
   readonly metricsPort: number | null;
+  /** The TLS-only secureClientPort, or null if none is configured. */
+  readonly securePort: number | null;
   readonly hub: AdminHub;
   /** Resolves once stopped; safe to call more than once. */
   stop(): Promise<void>;
@@ -70,8 +75,23 @@ function makeHandles(cfg: Config, workerCount: number): SequencerHandles {
   };
 }
 
+/** Throws ConfigError when the security settings (TLS stores, JAAS file, ...) cannot be used. */
 export async function startServer(cfg: Config): Promise<RunningServer> {
-  return cfg.workers === 0 ? startInline(cfg) : startThreaded(cfg);
+  const security = prepareSecurity(cfg);
+  logSecurity(security);
+  return cfg.workers === 0 ? startInline(cfg, security) : startThreaded(cfg, security);
+}
+
+/** What the I/O workers need of the security settings. */
+function ioSecurity(p: PreparedSecurity, secureListen: IoSecurity['secureListen']): IoSecurity {
+  const s = p.settings;
+  return {
+    tls: p.material,
+    portUnification: s.portUnification && p.material !== null,
+    x509SuperUser: s.x509SuperUser,
+    answerPings: s.enforceSchemes === null,
+    secureListen,
+  };
 }
 
 /** The per-IP connection table shared by all I/O workers (maxClientCnxns). */
@@ -121,7 +141,14 @@ function serverInfo(cfg: Config): ServerInfo {
   return { config: cfg, zoonodeVersion: version, startedAtMs: Date.now() };
 }
 
-async function startInline(cfg: Config): Promise<RunningServer> {
+async function startInline(cfg: Config, security: PreparedSecurity): Promise<RunningServer> {
+  // Inline, the tree lives on the main thread, whose heap ceiling is fixed
+  // when node starts.
+  const heapLimitMb = v8.getHeapStatistics().heap_size_limit / 1048576;
+  if (cfg.heapMaxMb > heapLimitMb) {
+    log.warn(`heapMaxMb=${cfg.heapMaxMb} applies to the sequencer thread (workers >= 1); with workers=0 the heap ceiling is ` +
+      `node's own ${heapLimitMb.toFixed(0)} MiB: start node with --max-old-space-size=${cfg.heapMaxMb} for a larger tree`);
+  }
   const handles = makeHandles(cfg, 0);
   const ctrl64 = new BigInt64Array(handles.ctrl);
   const lag = new EventLoopLag();
@@ -138,6 +165,8 @@ async function startInline(cfg: Config): Promise<RunningServer> {
       lastZxid: () => Number(Atomics.load(ctrl64, CTRL_LAST_ZXID_I64)),
       ipLimiter: cfg.maxClientCnxns > 0 ? IpLimiter.create(ipTableSlots, cfg.maxClientCnxns) : null,
       eventLoopLag: () => lag.read(),
+      outstandingMax: outstandingShare(cfg.globalOutstandingLimit, cfg.requestThrottleMaxRequests, 1),
+      ...ioSecurity(security, null),
     },
     new RingWriter(handles.requestRings[0]!),
     { ring: () => runner.kick() },
@@ -165,6 +194,21 @@ async function startInline(cfg: Config): Promise<RunningServer> {
   }).catch(async (e: Error) => { await stopEndpoints(endpoints); await runner.stop(); lag.stop(); throw e; });
   const addr = server.address() as net.AddressInfo;
   hub.info.config.clientPort = addr.port;
+  const sec = security.settings;
+  let secureServer: net.Server | null = null;
+  if (sec.securePort !== null) {
+    const ss = net.createServer({ noDelay: true }, (socket) => worker.acceptSecure(socket));
+    secureServer = ss;
+    await new Promise<void>((resolve, reject) => {
+      ss.once('error', reject);
+      ss.listen({ host: sec.secureAddress, port: sec.securePort! }, () => resolve());
+    }).catch(async (e: Error) => {
+      server.close();
+      await stopEndpoints(endpoints); worker.stop(); await runner.stop(); lag.stop();
+      throw new Error(`secureClientPort ${sec.secureAddress}:${sec.securePort}: ${e.message}`);
+    });
+  }
+  const certWatcher = startCertReload(cfg, security, (m) => worker.reloadTls(m));
   let resolveDone!: (e: Error | null) => void;
   const done = new Promise<Error | null>((r) => { resolveDone = r; });
   let stopping: Promise<void> | null = null;
@@ -174,16 +218,19 @@ async function startInline(cfg: Config): Promise<RunningServer> {
     workers: 0,
     adminPort: endpoints.admin?.port ?? null,
     metricsPort: endpoints.metrics?.port ?? null,
+    securePort: secureServer === null ? null : (secureServer.address() as net.AddressInfo).port,
     hub,
     done,
     stop() {
       stopping ??= (async () => {
         await stopEndpoints(endpoints);
+        certWatcher?.close();
         worker.stop();
         ioPump.stop();
         await runner.stop();
         lag.stop();
         await new Promise<void>((r) => server.close(() => r()));
+        if (secureServer !== null) await new Promise<void>((r) => secureServer!.close(() => r()));
         resolveDone(null);
       })();
       return stopping;
@@ -200,9 +247,18 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-interface ThreadMessage { type: string; fd?: number; address?: string; port?: number; message?: string; code?: string }
+interface ThreadMessage {
+  type: string; fd?: number; address?: string; port?: number; message?: string; code?: string;
+  /** The secureClientPort a worker listens on, if any. */
+  secure?: { fd: number; port: number; address: string } | null;
+}
 
-async function startThreaded(cfg: Config): Promise<RunningServer> {
+/** The tree-holding thread's heap ceiling in MiB (heapMaxMb, or 3/4 of the machine's memory). */
+export function heapMaxMbOf(cfg: Config): number {
+  return cfg.heapMaxMb > 0 ? cfg.heapMaxMb : Math.floor((os.totalmem() / 1048576) * 0.75);
+}
+
+async function startThreaded(cfg: Config, security: PreparedSecurity): Promise<RunningServer> {
   const n = cfg.workers;
   const handles = makeHandles(cfg, n);
   const threads: { name: string; worker: Worker; lingers: boolean; exited: Promise<void> }[] = [];
@@ -215,6 +271,7 @@ async function startThreaded(cfg: Config): Promise<RunningServer> {
   let fatal: Error | null = null;
   let started = false;
   let rejectStart: ((e: Error) => void) | null = null;
+  let certWatcher: { close(): void } | null = null;
 
   const onDeath = (name: string, err: Error) => {
     if (stopping !== null) return;
@@ -225,8 +282,8 @@ async function startThreaded(cfg: Config): Promise<RunningServer> {
     void stop();
   };
 
-  const spawn = (name: string, file: string, data: unknown): Worker => {
-    const w = new Worker(fileURLToPath(new URL(file, import.meta.url)), { workerData: data });
+  const spawn = (name: string, file: string, data: unknown, resourceLimits?: ResourceLimits): Worker => {
+    const w = new Worker(fileURLToPath(new URL(file, import.meta.url)), { workerData: data, ...(resourceLimits ? { resourceLimits } : {}) });
     w.on('error', (err) => onDeath(name, err));
     w.on('exit', (code) => {
       if (stopping === null) onDeath(name, new Error(`exited with code ${code}`));
@@ -248,6 +305,7 @@ async function startThreaded(cfg: Config): Promise<RunningServer> {
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await stopEndpoints(endpoints);
+      certWatcher?.close();
       // I/O workers first (no new requests), then the sequencer, so that
       // storage is closed before any listening fd is released.
       const ioThreads = threads.filter((t) => t.name.startsWith('io'));
@@ -270,7 +328,8 @@ async function startThreaded(cfg: Config): Promise<RunningServer> {
   };
 
   const startup = (async () => {
-    const seq = spawn('sequencer', './sequencer/thread.js', { config: cfg, handles });
+    // The sequencer holds the tree: its heap may grow well past V8's default.
+    const seq = spawn('sequencer', './sequencer/thread.js', { config: cfg, handles }, { maxOldGenerationSizeMb: heapMaxMbOf(cfg) });
     await waitFor(seq, 'ready');
     const seqClient = new ThreadClient(seq, 'sequencer');
     const ioClients: ThreadClient[] = [];
@@ -296,7 +355,8 @@ async function startThreaded(cfg: Config): Promise<RunningServer> {
       ioClients.push(new ThreadClient(w, `io${ioClients.length}`));
     };
     endpoints = await startEndpoints(cfg, h);
-    const ioData = (i: number, listen: IoThreadData['listen']): IoThreadData => ({
+    const sec = security.settings;
+    const ioData = (i: number, listen: IoThreadData['listen'], secureListen: IoSecurity['secureListen']): IoThreadData => ({
       index: i,
       ctrl: handles.ctrl,
       requestRing: handles.requestRings[i]!,
@@ -305,13 +365,17 @@ async function startThreaded(cfg: Config): Promise<RunningServer> {
       tickMs: cfg.tickTime,
       ipTable,
       maxClientCnxns: cfg.maxClientCnxns,
+      outstandingMax: outstandingShare(cfg.globalOutstandingLimit, cfg.requestThrottleMaxRequests, n),
       listen,
+      security: ioSecurity(security, secureListen),
     });
-    const w0 = spawn('io0', './io/thread.js', ioData(0, { host: cfg.clientPortAddress, port: cfg.clientPort }));
+    const w0 = spawn('io0', './io/thread.js', ioData(0, { host: cfg.clientPortAddress, port: cfg.clientPort },
+      sec.securePort === null ? null : { host: sec.secureAddress, port: sec.securePort }));
     answerFourLetterWords(w0);
     const first = await waitFor(w0, 'listening');
     for (let i = 1; i < n; i++) {
-      const wi = spawn(`io${i}`, './io/thread.js', ioData(i, { fd: first.fd! }));
+      const wi = spawn(`io${i}`, './io/thread.js', ioData(i, { fd: first.fd! },
+        first.secure ? { fd: first.secure.fd } : null));
       answerFourLetterWords(wi);
       threads[threads.length - 1]!.lingers = true;
       await waitFor(wi, 'listening');
@@ -326,9 +390,13 @@ async function startThreaded(cfg: Config): Promise<RunningServer> {
     });
     started = true;
     hub!.info.config.clientPort = first.port!;
+    certWatcher = startCertReload(cfg, security, (material) => {
+      for (const t of threads) if (t.name.startsWith('io')) t.worker.postMessage({ type: 'tls-reload', material });
+    });
     return {
       host: first.address!, port: first.port!, workers: n, done, stop, hub: hub!,
       adminPort: endpoints.admin?.port ?? null, metricsPort: endpoints.metrics?.port ?? null,
+      securePort: first.secure?.port ?? null,
     };
   } catch (e) {
     await stop();
@@ -402,10 +470,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     server = await startServer(cfg);
   } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`zoonode: configuration error: ${e.message}\n`);
+      return 2;
+    }
     log.error(`cannot start: ${(e as Error).message}`);
     return 1;
   }
   log.info(`listening for clients on ${server.host}:${server.port} (${server.workers === 0 ? 'inline, 1 thread' : `${server.workers} I/O worker thread(s) + sequencer`})`);
+  if (server.securePort !== null) log.info(`listening for TLS clients on port ${server.securePort} (secureClientPort)`);
 
   let signalled = false;
   const onSignal = (sig: string) => {

@@ -179,6 +179,17 @@ export function mntr(v: ServerView): string {
   const rl = v.latency;
   rows.push(['p50_request_latency', Math.floor(quantile(rl, 0.5))], ['p95_request_latency', Math.floor(quantile(rl, 0.95))],
     ['p99_request_latency', Math.floor(quantile(rl, 0.99))], ['p999_request_latency', Math.floor(quantile(rl, 0.999))]);
+  // zoonode's own counters (as /metrics names them): overload, slow readers, stalls.
+  const sum = (f: (w: (typeof v.workers)[number]) => number) => v.workers.reduce((n, w) => n + f(w), 0);
+  rows.push(
+    ['zoonode_slow_consumers_closed', sum((w) => w.slowConsumersClosed)],
+    ['zoonode_outbound_pauses', sum((w) => w.outboundPauses)],
+    ['zoonode_outstanding_throttles', sum((w) => w.outstandingThrottles)],
+    ['zoonode_request_throttle_waits', s.requestThrottleWaits],
+    ['zoonode_sequencer_stalls', s.stalls],
+    ['zoonode_sequencer_stall_ms_total', s.stallMsTotal],
+    ['zoonode_sequencer_stall_ms_max', s.stallMsMax],
+  );
   return rows.map(([k, val]) => `zk_${k}\t${val}\n`).join('');
 }
 

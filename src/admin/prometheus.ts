@@ -88,6 +88,12 @@ export function metricsText(v: ServerView): string {
   e.gauge('zoonode_request_ring_capacity_bytes', 'capacity of each worker\'s request ring', 0, byWorker, w.map((x) => x.ringCapacity));
   e.counter('zoonode_request_ring_stalls', 'times a connection paused on a full request ring', 0, byWorker, w.map((x) => x.ringStalls));
   e.counter('zoonode_slow_consumers_closed', 'connections closed for leaving too many replies unread', 0, byWorker, w.map((x) => x.slowConsumersClosed));
+  e.counter('zoonode_outbound_pauses', 'times a connection stopped reading because its client left too many replies unread', 0, byWorker, w.map((x) => x.outboundPauses));
+  e.counter('zoonode_outstanding_throttles', 'times a connection stopped reading at the worker\'s share of globalOutstandingLimit', 0, byWorker, w.map((x) => x.outstandingThrottles));
+  e.counter('zoonode_request_throttle_waits', 'times the sequencer stopped taking requests (in-flight limit reached)', s.requestThrottleWaits);
+  e.counter('zoonode_sequencer_stalls', 'stalls (late expiry timer, or input blocked) excluded from session deadlines', s.stalls);
+  e.counter('zoonode_sequencer_stall_ms_total', 'total stall time excluded from session deadlines (ms)', s.stallMsTotal);
+  e.gauge('zoonode_sequencer_stall_ms_max', 'longest stall excluded from session deadlines (ms)', s.stallMsMax);
   e.summary('zoonode_sequencer_batch_size', 'requests the sequencer took per drain of the rings', s.batchSize);
   const threads: [string, string][][] = [[['thread', 'sequencer']], ...w.map((x) => [['thread', `io${x.index}`]] as [string, string][])];
   e.gauge('zoonode_event_loop_lag_p99_ms', 'event-loop delay p99 per thread (ms)', 0, threads, [s.eventLoopLagP99Ms, ...w.map((x) => x.eventLoopLagP99Ms)]);

@@ -52,6 +52,10 @@ export interface WorkerSnapshot {
   ringCapacity: number;
   /** Connections closed for not reading their replies. */
   slowConsumersClosed: number;
+  /** Times a connection stopped reading at the outstanding-request limit (globalOutstandingLimit). */
+  outstandingThrottles: number;
+  /** Times a connection stopped reading because its client left too many replies unread. */
+  outboundPauses: number;
   eventLoopLagP99Ms: number;
   eventLoopLagMaxMs: number;
 }
@@ -76,6 +80,12 @@ export interface SequencerSnapshot {
   authFailed: number;
   connectionsRejected: number;
   throttledOps: number;
+  /** Times the sequencer stopped taking requests (in-flight limit reached). */
+  requestThrottleWaits: number;
+  /** Stalls excluded from session deadlines: count, total and longest (ms). */
+  stalls: number;
+  stallMsTotal: number;
+  stallMsMax: number;
   fsyncs: number;
   fsyncMsTotal: number;
   fsyncMsMax: number;

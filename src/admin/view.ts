@@ -47,7 +47,10 @@ export function buildView(info: ServerInfo, seq: SequencerSnapshot, workers: Wor
   let packetsReceived = 0;
   let packetsSent = 0;
   let connections = 0;
-  let outstanding = seq.outstandingRequests;
+  // Client requests forwarded and not yet answered, as the workers count
+  // them (writes in flight included, so the sequencer's proposals are not
+  // added again): Apache's requests in process.
+  let outstanding = 0;
   let last = -1;
   let min = Infinity;
   let max = -1;

@@ -83,6 +83,12 @@ export interface Config {
   workers: number;
   /** The configured value of workers before 'auto' was resolved. */
   workersSetting: string;
+  /**
+   * zoonode: heap ceiling (MiB) of the thread that holds the tree (the
+   * sequencer thread when workers >= 1); 0 = three quarters of the machine's
+   * memory. V8's own default (about 4 GiB) holds roughly 12 M znodes.
+   */
+  heapMaxMb: number;
   /** Values of recognised keys that zoonode accepts but does not act on yet, and any other raw key. */
   raw: Map<string, string>;
 }
@@ -135,9 +141,54 @@ const keys: Record<string, KeySpec> = {
   standaloneEnabled: { kind: 'bool', field: 'standaloneEnabled' },
   'fsync.warningthresholdms': { kind: 'int', field: 'fsyncWarningThresholdMs', min: 0 },
   workers: { kind: 'string', field: 'workersSetting' },
+  heapMaxMb: { kind: 'int', field: 'heapMaxMb', min: 0 },
+  // TLS, SASL, enforced authentication and the audit log (src/security reads
+  // these from cfg.raw; values are checked here, meanings there).
+  secureClientPort: { kind: 'port' },
+  secureClientPortAddress: { kind: 'string' },
+  'client.portUnification': { kind: 'bool' },
+  'client.certReload': { kind: 'bool' },
+  'ssl.keyStore.location': { kind: 'string' },
+  'ssl.keyStore.password': { kind: 'string' },
+  'ssl.keyStore.passwordPath': { kind: 'string' },
+  'ssl.keyStore.type': { kind: 'string' },
+  'ssl.trustStore.location': { kind: 'string' },
+  'ssl.trustStore.password': { kind: 'string' },
+  'ssl.trustStore.passwordPath': { kind: 'string' },
+  'ssl.trustStore.type': { kind: 'string' },
+  'ssl.clientAuth': { kind: 'string' },
+  'ssl.protocol': { kind: 'string' },
+  'ssl.enabledProtocols': { kind: 'string' },
+  'ssl.ciphersuites': { kind: 'string' },
+  'ssl.authProvider': { kind: 'string' },
+  'ssl.handshakeDetectionTimeoutMillis': { kind: 'int', min: 1 },
+  'ssl.hostnameVerification': { kind: 'bool' },
+  'ssl.clientHostnameVerification': { kind: 'bool' },
+  'ssl.allowReverseDnsLookup': { kind: 'bool' },
+  'ssl.crl': { kind: 'bool' },
+  'ssl.ocsp': { kind: 'bool' },
+  'ssl.context.supplier.class': { kind: 'string' },
+  'ssl.sslProvider': { kind: 'string', notYet: true },
+  'fips-mode': { kind: 'bool', notYet: true },
+  sslQuorum: { kind: 'bool', notYet: true },
+  sslQuorumReloadCertFiles: { kind: 'bool', notYet: true },
+  portUnification: { kind: 'bool', notYet: true },
+  'java.security.auth.login.config': { kind: 'string' },
+  'sasl.serverconfig': { kind: 'string' },
+  superUser: { kind: 'string' },
+  'SASLAuthenticationProvider.superPassword': { kind: 'string' },
+  'X509AuthenticationProvider.superUser': { kind: 'string' },
+  allowSaslFailedClients: { kind: 'bool' },
+  letAnySaslUserDoX: { kind: 'string' },
+  'kerberos.removeHostFromPrincipal': { kind: 'bool', notYet: true },
+  'kerberos.removeRealmFromPrincipal': { kind: 'bool', notYet: true },
+  'enforce.auth.enabled': { kind: 'bool' },
+  'enforce.auth.schemes': { kind: 'string' },
+  sessionRequireClientSASLAuth: { kind: 'bool' },
+  'audit.enable': { kind: 'bool' },
+  'audit.impl.class': { kind: 'string' },
+  'audit.logFile': { kind: 'path' },
   // Accepted as Apache accepts them; acted on by later features.
-  secureClientPort: { kind: 'port', notYet: true },
-  'client.portUnification': { kind: 'bool', notYet: true },
   serverCnxnFactory: { kind: 'string', notYet: true },
   'admin.idleTimeout': { kind: 'int', notYet: true },
   'metricsProvider.exportJvmInfo': { kind: 'bool', notYet: true },
@@ -163,29 +214,48 @@ const keys: Record<string, KeySpec> = {
   request_throttle_max_requests: { kind: 'int', field: 'requestThrottleMaxRequests', min: 0 },
   request_throttle_stall_time: { kind: 'int', min: 0, notYet: true },
   request_throttle_drop_stale: { kind: 'bool', notYet: true },
-  'audit.enable': { kind: 'bool', notYet: true },
-  'enforce.auth.enabled': { kind: 'bool', notYet: true },
-  'enforce.auth.schemes': { kind: 'string', notYet: true },
-  sessionRequireClientSASLAuth: { kind: 'bool', notYet: true },
-  'java.security.auth.login.config': { kind: 'string', notYet: true },
   'digest.enabled': { kind: 'bool', notYet: true },
   'closeSessionTxn.enabled': { kind: 'bool', notYet: true },
   'watchManagerName': { kind: 'string', notYet: true },
   'preAllocSize.kb': { kind: 'int', notYet: true },
-  'ssl.keyStore.location': { kind: 'string', notYet: true },
-  'ssl.keyStore.password': { kind: 'string', notYet: true },
-  'ssl.keyStore.type': { kind: 'string', notYet: true },
-  'ssl.trustStore.location': { kind: 'string', notYet: true },
-  'ssl.trustStore.password': { kind: 'string', notYet: true },
-  'ssl.trustStore.type': { kind: 'string', notYet: true },
-  'ssl.clientAuth': { kind: 'string', notYet: true },
-  'ssl.protocol': { kind: 'string', notYet: true },
-  'ssl.enabledProtocols': { kind: 'string', notYet: true },
-  'ssl.ciphersuites': { kind: 'string', notYet: true },
-  'authProvider.1': { kind: 'string', notYet: true },
-  'authProvider.2': { kind: 'string', notYet: true },
-  'authProvider.3': { kind: 'string', notYet: true },
 };
+
+/**
+ * Apache's authentication provider classes zoonode implements (authProvider.N
+ * lines), by the scheme each provides.
+ */
+export const authProviderClasses: ReadonlyMap<string, string> = new Map([
+  ['org.apache.zookeeper.server.auth.X509AuthenticationProvider', 'x509'],
+  ['org.apache.zookeeper.server.auth.SASLAuthenticationProvider', 'sasl'],
+  ['org.apache.zookeeper.server.auth.DigestAuthenticationProvider', 'digest'],
+  ['org.apache.zookeeper.server.auth.IPAuthenticationProvider', 'ip'],
+]);
+
+/**
+ * Keys that are families rather than single names: authProvider.<N> (checked
+ * against the provider classes zoonode has), superUser.<N> (more SASL super
+ * users), and ssl.quorum.* (quorum TLS: kept, with a warning, since there is
+ * no ensemble yet). Returns true if the line was one of them.
+ */
+function patternKey(cfg: Config, l: ConfigLine): boolean {
+  const at = `${l.source}:${l.line}`;
+  if (/^authProvider\.[^.]+$/.test(l.key)) {
+    const cls = l.value.trim();
+    if (!authProviderClasses.has(cls)) {
+      throw new ConfigError(l.source, l.line, l.key, `unknown authentication provider class '${cls}' ` +
+        `(zoonode has ${[...authProviderClasses.keys()].map((c) => c.slice(c.lastIndexOf('.') + 1)).join(', ')})`);
+    }
+  } else if (/^superUser\.[^.]+$/.test(l.key)) {
+    // a further SASL super user, as Apache's zookeeper.superUser.<N>
+  } else if (l.key.startsWith('ssl.quorum.')) {
+    cfg.warnings.push(`${at}: key '${l.key}' is accepted but quorum TLS is not used: zoonode runs standalone (no ensemble yet)`);
+  } else {
+    return false;
+  }
+  cfg.raw.set(l.key, l.value.trim());
+  cfg.origin.set(l.key, at);
+  return true;
+}
 
 /** Ensemble lines (server.N, group.N, weight.N) belong to replication; accepted and kept raw. */
 const ensembleKey = /^(server|group|weight)\.\d+$/;
@@ -240,6 +310,7 @@ function defaults(): Config {
     snapshotTrustEmpty: false,
     workers: 0,
     workersSetting: 'auto',
+    heapMaxMb: 0,
     raw: new Map(),
   };
 }
@@ -296,6 +367,7 @@ export function buildConfig(lines: readonly ConfigLine[], configFile: string | n
     cfg.lines.push({ key: l.key, value: l.value });
     lastLine.set(l.key, l);
     const spec = keys[l.key];
+    if (spec === undefined && patternKey(cfg, l)) continue;
     if (spec === undefined) {
       cfg.raw.set(l.key, l.value);
       if (!ensembleKey.test(l.key)) {
@@ -334,6 +406,7 @@ export function buildConfig(lines: readonly ConfigLine[], configFile: string | n
       cfg.origin.set(l.key, `${l.source}:${l.line}`);
     } else {
       cfg.raw.set(l.key, l.value);
+      cfg.origin.set(l.key, `${l.source}:${l.line}`);
       if (spec.notYet) cfg.warnings.push(`${l.source}:${l.line}: key '${l.key}' is accepted but has no effect in this version`);
     }
   }

@@ -10,16 +10,23 @@
 // come back as frame bodies; the connection prefixes their length and writes
 // them out once per drain of the reply ring.
 //
-// Backpressure: when the request ring is full the decoder stops and the
-// socket pauses until the worker retries; when too much output is queued
-// the socket pauses too, and past a hard limit the connection is closed.
+// Backpressure, each stopping the decoder and pausing the socket:
+//   - the request ring is full: the worker retries soon;
+//   - the worker has globalOutstandingLimit (its share) requests in flight and
+//     this connection has some of them (Apache's shouldThrottle): the worker
+//     retries when replies come back;
+//   - more than connectionOutboundSoftMax bytes of replies wait unread: input
+//     resumes when the client has read them ('drain'). Replies to requests
+//     already forwarded still come; past connectionOutboundHardMax queued
+//     bytes the client is not reading at all and the connection is closed
+//     (counted: slowConsumersClosed).
 
 import type net from 'node:net';
 import { Logger } from '../util/log.js';
 import { FrameDecoder, FRAME_BAD_LENGTH } from '../jute/frame.js';
 import { Reader } from '../jute/reader.js';
 import { OpCode, Xid } from '../jute/opcodes.js';
-import { readConnectRequest, type ConnectRequest } from '../jute/records.js';
+import { readConnectRequest, type ConnectRequest, type Id } from '../jute/records.js';
 import { connectionOutboundHardMax, connectionOutboundSoftMax } from '../config/limits.js';
 import type { ConnectionSnapshot, LatencyTracker } from '../admin/stats.js';
 
@@ -39,17 +46,25 @@ export interface ConnectionHost {
   /** Forward a whole request frame; false if the ring is full. */
   pushPacket(c: Connection, frame: Buffer): boolean;
   /** The session behind this connection is alive (a ping was answered). */
-  pushTouch(c: Connection): void;
+  pushTouch(c: Connection): boolean;
   /** The socket is gone. */
   closed(c: Connection): void;
   /** The connection stopped on a full ring; retry it soon. */
   blocked(c: Connection): void;
+  /** The connection stopped at the outstanding-request limit; retry it when replies have come back. */
+  throttled(c: Connection): void;
+  /** A throttled connection has nothing in flight any more: it may send one request whatever the limit. */
+  throttledIdle(c: Connection): void;
+  /** Requests in flight (forwarded, not yet answered) across this worker's connections before they stop reading. */
+  readonly outstandingMax: number;
   /** A batch of input was forwarded: publish it to the sequencer. */
   inputDone(): void;
   /** Last applied zxid, for ping replies. */
   lastZxid(): number;
   /** Worker-wide counters the connection adds to. */
   readonly stats: HostStats;
+  /** False when authentication is enforced: pings then go to the sequencer like any request. */
+  readonly answerPings: boolean;
   /** If the first four bytes are a four-letter word, answer it (asynchronously) and return true. */
   fourLetterWord(c: Connection, word: number, rest: Buffer): boolean;
 }
@@ -67,6 +82,12 @@ export interface HostStats {
   responseSizeMax: number;
   ringStalls: number;
   slowConsumersClosed: number;
+  /** Requests forwarded and not yet answered, over all connections of the worker. */
+  outstanding: number;
+  /** Times a connection stopped reading at the outstanding-request limit. */
+  outstandingThrottles: number;
+  /** Times a connection stopped reading because its client left too many replies unread. */
+  outboundPauses: number;
 }
 
 /** Apache's lastOp names (FinalRequestProcessor), for cons. */
@@ -96,6 +117,8 @@ const OUT_CHUNK = 16 * 1024;
 
 export class Connection {
   state = AWAIT_CONNECT;
+  /** Ids the connection proved before its handshake (a TLS client certificate), sent with its ConnectRequest. */
+  authIds: Id[] | null = null;
   /** Whether the client's ConnectRequest carried the readOnly byte (the response mirrors it). */
   withReadOnlyByte = false;
   sessionId = 0n;
@@ -128,6 +151,8 @@ export class Connection {
   private readonly decoder: FrameDecoder;
   private readPaused = false;
   private blockedOnRing = false;
+  private blockedOnLimit = false;
+  private blockedOnOutput = false;
   private out: Buffer | null = null;
   private outLen = 0;
   private corked = false;
@@ -166,10 +191,21 @@ export class Connection {
   retry(): void {
     if (this.state >= CLOSING || !this.blockedOnRing) return;
     this.blockedOnRing = false;
+    this.resumeInput();
+  }
+
+  /** Retry after the outstanding-request limit was reached. */
+  retryThrottled(): void {
+    if (this.state >= CLOSING || !this.blockedOnLimit) return;
+    this.blockedOnLimit = false;
+    this.resumeInput();
+  }
+
+  private resumeInput(): void {
     const status = this.decoder.resume(this.sink);
     this.host.inputDone();
     this.afterDecode(status);
-    if (!this.blockedOnRing) this.updateReadPause();
+    this.updateReadPause();
   }
 
   private afterDecode(status: number): void {
@@ -187,18 +223,34 @@ export class Connection {
       this.destroy();
       return true;
     }
-    const type = frame.readInt32BE(4);
     const stats = this.host.stats;
-    if (type === OpCode.ping && this.state === OPEN && this.outstanding === 0) {
+    if (this.socket.writableLength > connectionOutboundSoftMax) {
+      // The client is not reading its replies: read nothing more from it until it does.
+      if (!this.readPaused) stats.outboundPauses++;
+      this.blockedOnOutput = true;
+      this.pauseReading();
+      return false;
+    }
+    if (this.outstanding > 0 && stats.outstanding >= this.host.outstandingMax) {
+      stats.outstandingThrottles++;
+      this.blockedOnLimit = true;
+      this.pauseReading();
+      this.host.throttled(this);
+      return false;
+    }
+    const type = frame.readInt32BE(4);
+    if (type === OpCode.ping && this.state === OPEN && this.outstanding === 0 && this.host.answerPings) {
       // Nothing of this session is in flight, so answering here keeps its
-      // order; the zxid is never older than one the client has seen.
+      // order; the zxid is never older than one the client has seen. The
+      // touch goes first: with the ring full the ping waits (a flood of
+      // pings must not pile up touches in memory).
+      if (!this.host.pushTouch(this)) return this.stopOnFullRing();
       this.packetsReceived++;
       stats.packetsReceived++;
       stats.bytesReceived += frame.length + 4;
       this.writeReplyHeader(Xid.ping, Math.max(this.host.lastZxid(), this.lastZxid), 0);
       this.answered(performance.now(), OpCode.ping, Xid.ping);
       this.flushOut();
-      this.host.pushTouch(this);
       return true;
     }
     // Anything else, pings behind pending requests included, is answered by
@@ -208,6 +260,7 @@ export class Connection {
     stats.packetsReceived++;
     stats.bytesReceived += frame.length + 4;
     this.outstanding++;
+    stats.outstanding++;
     this.pendT0.push(performance.now());
     this.pendType.push(type);
     this.pendXid.push(frame.readInt32BE(0));
@@ -269,8 +322,10 @@ export class Connection {
   }
 
   private updateReadPause(): void {
-    const wantPause = this.blockedOnRing || this.socket.writableLength > connectionOutboundSoftMax;
+    const outputFull = this.socket.writableLength > connectionOutboundSoftMax;
+    const wantPause = this.blockedOnRing || this.blockedOnLimit || this.blockedOnOutput || outputFull;
     if (wantPause && !this.readPaused) {
+      if (outputFull) this.host.stats.outboundPauses++;
       this.readPaused = true;
       this.socket.pause();
     } else if (!wantPause && this.readPaused) {
@@ -280,7 +335,13 @@ export class Connection {
   }
 
   private onDrain(): void {
-    if (this.state < CLOSING) this.updateReadPause();
+    if (this.state >= CLOSING) return;
+    if (this.blockedOnOutput && this.socket.writableLength <= connectionOutboundSoftMax) {
+      this.blockedOnOutput = false;
+      this.resumeInput();
+    } else {
+      this.updateReadPause();
+    }
   }
 
   // ---- output -----------------------------------------------------------------
@@ -346,6 +407,8 @@ export class Connection {
       if (zxid > this.lastZxid) this.lastZxid = zxid;
       if (src.readInt32BE(start) !== Xid.notification && this.outstanding > 0) {
         this.outstanding--;
+        this.host.stats.outstanding--;
+        if (this.outstanding === 0 && this.blockedOnLimit) this.host.throttledIdle(this);
         const i = this.pendHead++;
         this.answered(this.pendT0[i]!, this.pendType[i]!, this.pendXid[i]!);
         if (this.pendHead === this.pendT0.length) {
@@ -484,6 +547,9 @@ export class Connection {
     this.state = CLOSED;
     this.decoder.close();
     this.out = null;
+    // Replies still owed to this connection will find no one: stop counting them.
+    this.host.stats.outstanding -= this.outstanding;
+    this.outstanding = 0;
     this.host.closed(this);
   }
 }

@@ -11,11 +11,11 @@
 
 import type net from 'node:net';
 import { Logger } from '../util/log.js';
-import type { ConnectRequest } from '../jute/records.js';
+import type { ConnectRequest, Id } from '../jute/records.js';
 import type { RingReader, RingWriter } from '../ring/spsc-ring.js';
 import type { Doorbell } from '../ring/doorbell.js';
 import {
-  CONNECT_FLAG_HAS_READONLY, CONNECT_FLAG_READONLY, MSG_HEADER_BYTES, REFUSED_FLAG_SEND_INVALID,
+  CONNECT_FLAG_AUTH_IDS, CONNECT_FLAG_HAS_READONLY, CONNECT_FLAG_READONLY, MSG_HEADER_BYTES, REFUSED_FLAG_SEND_INVALID,
   REP_CLOSE, REP_CONNECTED, REP_FRAME, REP_FRAME_CONT, REP_REFUSED, REQ_CLOSED, REQ_CONNECT, REQ_PACKET, REQ_TOUCH,
   writeMsgHeader,
 } from '../ring/messages.js';
@@ -23,6 +23,8 @@ import { Connection, AWAIT_CONNECT, type ConnectionHost, type HostStats } from '
 import { fourLetterWordName } from './four-letter.js';
 import { LatencyTracker, type ConnectionSnapshot, type WorkerSnapshot } from '../admin/stats.js';
 import type { IpLimiter } from './ip-limiter.js';
+import { TlsAcceptor } from '../security/tls-acceptor.js';
+import type { TlsMaterial } from '../security/keystores.js';
 
 const log = new Logger('io');
 
@@ -46,6 +48,22 @@ export interface IoWorkerOptions {
   ipLimiter: IpLimiter | null;
   /** Event-loop delay of this thread (p99, max; ms). */
   eventLoopLag?: () => [number, number];
+  /** TLS key and trust material, when secureClientPort or client.portUnification is set. */
+  tls?: TlsMaterial | null;
+  /** client.portUnification: a plaintext-port connection whose first byte is 0x16 is TLS. */
+  portUnification?: boolean;
+  /** X509AuthenticationProvider.superUser. */
+  x509SuperUser?: string | null;
+  /** False when authentication is enforced: pings go to the sequencer, which may refuse them. */
+  answerPings?: boolean;
+  /** This worker's share of globalOutstandingLimit: requests in flight before busy connections stop reading. */
+  outstandingMax?: number;
+}
+
+/** A worker's share of globalOutstandingLimit (and of request_throttle_max_requests when lower). */
+export function outstandingShare(globalOutstandingLimit: number, requestThrottleMaxRequests: number, workers: number): number {
+  const limit = requestThrottleMaxRequests > 0 ? Math.min(globalOutstandingLimit, requestThrottleMaxRequests) : globalOutstandingLimit;
+  return Math.max(1, Math.ceil(limit / Math.max(1, workers)));
 }
 
 export class IoWorker implements ConnectionHost {
@@ -54,17 +72,28 @@ export class IoWorker implements ConnectionHost {
     packetsReceived: 0, packetsSent: 0, bytesReceived: 0,
     latency: new LatencyTracker(), readLatency: new LatencyTracker(), updateLatency: new LatencyTracker(),
     responseSizeLast: -1, responseSizeMin: Infinity, responseSizeMax: -1, ringStalls: 0, slowConsumersClosed: 0,
+    outstanding: 0, outstandingThrottles: 0, outboundPauses: 0,
   };
+  readonly outstandingMax: number;
   connectionsRejected = 0;
   private readonly conns = new Map<number, Connection>();
   private nextId = 1;
   private readonly blockedConns = new Set<Connection>();
+  /** Connections stopped at the outstanding-request limit, oldest first; retried as replies come back. */
+  private readonly throttledConns = new Set<Connection>();
+  /** Throttled connections whose last request was answered: each may send one more at once (Apache's rule). */
+  private readonly idleThrottled: Connection[] = [];
   private readonly pendingControl: Buffer[] = [];
   private readonly dirty: Connection[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private inputUnpublished = false;
   private stopping = false;
+  /** Handshakes for TLS connections (null without TLS). */
+  private readonly tls: TlsAcceptor | null;
+  readonly answerPings: boolean;
+  /** Port unification: sockets whose first byte has not arrived yet. */
+  private readonly undecided = new Set<net.Socket>();
 
   constructor(
     private readonly opts: IoWorkerOptions,
@@ -73,6 +102,12 @@ export class IoWorker implements ConnectionHost {
     private readonly replies: RingReader,
   ) {
     this.frameSizeMax = opts.frameSizeMax;
+    this.answerPings = opts.answerPings ?? true;
+    this.tls = opts.tls ? new TlsAcceptor(opts.tls, {
+      x509SuperUser: opts.x509SuperUser ?? null,
+      adopt: (socket, ids) => this.adopt(socket, ids),
+    }) : null;
+    this.outstandingMax = opts.outstandingMax ?? Infinity;
   }
 
   get connectionCount(): number {
@@ -85,10 +120,54 @@ export class IoWorker implements ConnectionHost {
     this.sweepTimer.unref();
   }
 
+  /** A connection on the client port: plaintext, or TLS too with client.portUnification. */
   accept(socket: net.Socket): void {
+    if (!this.admit(socket)) return;
+    if (this.tls === null || !this.opts.portUnification) {
+      this.adopt(socket, null);
+      return;
+    }
+    // Port unification: the first byte decides (0x16 = a TLS handshake
+    // record, as Apache's DualModeSslHandler); the bytes read go back first.
+    // A client that sends nothing is closed like one that never completes a handshake.
+    socket.setTimeout(10 * this.opts.tickMs, () => socket.destroy());
+    this.undecided.add(socket);
+    socket.once('close', () => this.undecided.delete(socket));
+    socket.once('data', (chunk: Buffer) => {
+      this.undecided.delete(socket);
+      socket.setTimeout(0);
+      socket.pause();
+      socket.unshift(chunk);
+      if (chunk[0] === 0x16) {
+        this.tls!.accept(socket);
+      } else {
+        this.adopt(socket, null);
+        socket.resume();
+      }
+    });
+  }
+
+  /** A connection on the TLS-only secureClientPort. */
+  acceptSecure(socket: net.Socket): void {
+    if (!this.admit(socket)) return;
+    this.tls!.accept(socket);
+  }
+
+  /** New TLS material (the key or trust store files changed). */
+  reloadTls(material: TlsMaterial): void {
+    this.tls?.reload(material);
+  }
+
+  /** TLS handshakes refused or failed since start. */
+  get tlsFailures(): number {
+    return this.tls?.failures ?? 0;
+  }
+
+  /** maxClientCnxns per IP, before any handshake. */
+  private admit(socket: net.Socket): boolean {
     if (this.stopping) {
       socket.destroy();
-      return;
+      return false;
     }
     const limiter = this.opts.ipLimiter;
     const ip = normalizeIp(socket.remoteAddress ?? '');
@@ -96,13 +175,23 @@ export class IoWorker implements ConnectionHost {
       this.connectionsRejected++;
       log.warn(`too many connections from ${ip} (max is ${limiter.max}); closing the new one`);
       socket.destroy();
-      return;
+      return false;
     }
     if (limiter !== null) socket.once('close', () => limiter.release(ip));
+    return true;
+  }
+
+  /** A connection ready for the protocol (TLS handshake done, with the ids its certificate proved). */
+  private adopt(socket: net.Socket, authIds: Id[] | null): void {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
     let id = this.nextId;
     while (this.conns.has(id) || id === 0) id = (id + 1) >>> 0;
     this.nextId = (id + 1) >>> 0;
     const c = new Connection(id, socket, this);
+    if (authIds !== null && authIds.length > 0) c.authIds = authIds;
     this.conns.set(id, c);
   }
 
@@ -121,7 +210,11 @@ export class IoWorker implements ConnectionHost {
   pushConnect(c: Connection, req: ConnectRequest): boolean {
     if (this.pendingControl.length > 0) return false;
     const addr = Buffer.from(c.remoteAddress, 'utf8');
-    const size = MSG_HEADER_BYTES + 4 + 8 + 4 + 8 + 4 + req.passwd.length + 4 + addr.length + 4;
+    const ids = c.authIds === null ? null
+      : c.authIds.map((i) => [Buffer.from(i.scheme, 'utf8'), Buffer.from(i.id, 'utf8')] as const);
+    let idBytes = 0;
+    if (ids !== null) { idBytes = 4; for (const [a, b] of ids) idBytes += 8 + a.length + b.length; }
+    const size = MSG_HEADER_BYTES + 4 + 8 + 4 + 8 + 4 + req.passwd.length + 4 + addr.length + 4 + idBytes;
     const ring = this.requests;
     const at = ring.reserve(size);
     if (at < 0) return false;
@@ -129,6 +222,7 @@ export class IoWorker implements ConnectionHost {
     let flags = 0;
     if (req.withReadOnlyByte) flags |= CONNECT_FLAG_HAS_READONLY;
     if (req.readOnly) flags |= CONNECT_FLAG_READONLY;
+    if (ids !== null) flags |= CONNECT_FLAG_AUTH_IDS;
     writeMsgHeader(v, at, REQ_CONNECT, flags, c.id);
     let p = at + MSG_HEADER_BYTES;
     v.setInt32(p, req.protocolVersion); p += 4;
@@ -140,7 +234,16 @@ export class IoWorker implements ConnectionHost {
     ring.buf.set(req.passwd, p); p += req.passwd.length;
     v.setInt32(p, addr.length); p += 4;
     ring.buf.set(addr, p); p += addr.length;
-    v.setInt32(p, c.remotePort);
+    v.setInt32(p, c.remotePort); p += 4;
+    if (ids !== null) {
+      v.setInt32(p, ids.length); p += 4;
+      for (const [a, b] of ids) {
+        v.setInt32(p, a.length); p += 4;
+        ring.buf.set(a, p); p += a.length;
+        v.setInt32(p, b.length); p += 4;
+        ring.buf.set(b, p); p += b.length;
+      }
+    }
     ring.commit();
     this.inputUnpublished = true;
     return true;
@@ -158,14 +261,22 @@ export class IoWorker implements ConnectionHost {
     return true;
   }
 
-  pushTouch(c: Connection): void {
-    this.pushControl(REQ_TOUCH, c.id);
+  /** A touch goes straight into the ring or not at all (false: the caller waits like a full ring). */
+  pushTouch(c: Connection): boolean {
+    if (this.pendingControl.length > 0) return false;
+    const at = this.requests.reserve(MSG_HEADER_BYTES);
+    if (at < 0) return false;
+    writeMsgHeader(this.requests.view, at, REQ_TOUCH, 0, c.id);
+    this.requests.commit();
+    this.inputUnpublished = true;
+    return true;
   }
 
   closed(c: Connection): void {
     if (this.conns.get(c.id) !== c) return;
     this.conns.delete(c.id);
     this.blockedConns.delete(c);
+    this.throttledConns.delete(c);
     // The sequencer knows the connection once its ConnectRequest went out.
     if (c.state !== AWAIT_CONNECT || c.sessionId !== 0n) this.pushControl(REQ_CLOSED, c.id);
     this.inputDone();
@@ -190,6 +301,31 @@ export class IoWorker implements ConnectionHost {
   blocked(c: Connection): void {
     this.blockedConns.add(c);
     this.scheduleRetry();
+  }
+
+  throttled(c: Connection): void {
+    this.throttledConns.add(c);
+  }
+
+  throttledIdle(c: Connection): void {
+    this.idleThrottled.push(c);
+  }
+
+  /**
+   * Replies came back. A throttled connection with nothing in flight sends
+   * its next request now (so a light client never waits behind heavy ones);
+   * the others read again, oldest first, while the worker is under the limit.
+   */
+  private retryThrottled(): void {
+    for (const c of this.idleThrottled) {
+      if (this.throttledConns.delete(c)) c.retryThrottled();
+    }
+    this.idleThrottled.length = 0;
+    for (const c of this.throttledConns) {
+      if (this.stats.outstanding >= this.outstandingMax) break;
+      this.throttledConns.delete(c);
+      c.retryThrottled();
+    }
   }
 
   inputDone(): void {
@@ -217,9 +353,8 @@ export class IoWorker implements ConnectionHost {
   // ---- statistics ---------------------------------------------------------------
 
   snapshot(): WorkerSnapshot {
-    let outstanding = 0;
-    for (const c of this.conns.values()) outstanding += c.outstanding;
     const s = this.stats;
+    const outstanding = s.outstanding;
     const [lagP99, lagMax] = this.opts.eventLoopLag?.() ?? [0, 0];
     return {
       index: this.opts.index,
@@ -239,6 +374,8 @@ export class IoWorker implements ConnectionHost {
       ringUsedBytes: this.requests.capacity - this.requests.freeBytes(),
       ringCapacity: this.requests.capacity,
       slowConsumersClosed: s.slowConsumersClosed,
+      outstandingThrottles: s.outstandingThrottles,
+      outboundPauses: s.outboundPauses,
       eventLoopLagP99Ms: lagP99,
       eventLoopLagMaxMs: lagMax,
     };
@@ -346,6 +483,7 @@ export class IoWorker implements ConnectionHost {
     }
     this.dirty.length = 0;
     if (this.blockedConns.size > 0 || this.pendingControl.length > 0) this.retryBlocked();
+    if (this.throttledConns.size > 0 || this.idleThrottled.length > 0) this.retryThrottled();
     return n === replyBatchMax;
   }
 
@@ -358,6 +496,8 @@ export class IoWorker implements ConnectionHost {
     this.stopping = true;
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.tls?.close();
+    for (const s of this.undecided) s.destroy();
     for (const c of [...this.conns.values()]) c.destroy();
   }
 }

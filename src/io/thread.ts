@@ -12,6 +12,7 @@ import { CTRL_LAST_ZXID_I64, CTRL_SEQUENCER_BELL, CTRL_STRIDE, CTRL_WORKER_BELL_
 import { FourLetterForwarder, serveQueries } from '../admin/control.js';
 import { IoWorker } from './io-worker.js';
 import { IpLimiter } from './ip-limiter.js';
+import type { TlsMaterial } from '../security/keystores.js';
 
 export interface IoThreadData {
   index: number;
@@ -23,8 +24,23 @@ export interface IoThreadData {
   /** The shared per-IP connection table and its limit (maxClientCnxns; 0 = none). */
   ipTable: SharedArrayBuffer;
   maxClientCnxns: number;
+  /** This worker's share of globalOutstandingLimit. */
+  outstandingMax: number;
   /** Worker 0 binds host:port; the others listen on the fd worker 0 reports. */
   listen: { host: string; port: number } | { fd: number };
+  /** TLS and enforced authentication (src/security); absent means neither. */
+  security?: IoSecurity;
+}
+
+/** What an I/O thread needs of the security settings. */
+export interface IoSecurity {
+  tls: TlsMaterial | null;
+  portUnification: boolean;
+  x509SuperUser: string | null;
+  /** False when authentication is enforced (the sequencer answers pings). */
+  answerPings: boolean;
+  /** The TLS-only secureClientPort, bound like the client port (worker 0 binds, the others share its fd). */
+  secureListen: { host: string; port: number } | { fd: number } | null;
 }
 
 const data = workerData as IoThreadData;
@@ -43,6 +59,11 @@ const worker = new IoWorker(
     lastZxid: () => Number(Atomics.load(ctrl64, CTRL_LAST_ZXID_I64)),
     ipLimiter: data.maxClientCnxns > 0 ? new IpLimiter(data.ipTable, data.maxClientCnxns) : null,
     eventLoopLag: () => lag.read(),
+    outstandingMax: data.outstandingMax,
+    tls: data.security?.tls ?? null,
+    portUnification: data.security?.portUnification ?? false,
+    x509SuperUser: data.security?.x509SuperUser ?? null,
+    answerPings: data.security?.answerPings ?? true,
   },
   new RingWriter(data.requestRing),
   new AtomicDoorbell(ctrl32, CTRL_SEQUENCER_BELL),
@@ -67,27 +88,54 @@ const server = net.createServer({ noDelay: true }, (socket) => worker.accept(soc
 server.on('error', (err) => {
   parentPort!.postMessage({ type: 'listen-error', message: err.message, code: (err as NodeJS.ErrnoException).code });
 });
+const secureListen = data.security?.secureListen ?? null;
+const secureServer = secureListen === null ? null : net.createServer({ noDelay: true }, (socket) => worker.acceptSecure(socket));
+secureServer?.on('error', (err) => {
+  parentPort!.postMessage({ type: 'listen-error', message: `secureClientPort: ${err.message}`, code: (err as NodeJS.ErrnoException).code });
+});
+const handleFd = (s: net.Server): number => (s as unknown as { _handle: { fd: number } })._handle.fd;
 const onListening = () => {
   const addr = server.address() as net.AddressInfo;
-  const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
-  parentPort!.postMessage({ type: 'listening', fd, address: addr.address, port: addr.port });
+  const report = (secure: { fd: number; port: number; address: string } | null) => parentPort!.postMessage({
+    type: 'listening', fd: handleFd(server), address: addr.address, port: addr.port, secure,
+  });
+  if (secureServer === null || secureListen === null) {
+    report(null);
+    return;
+  }
+  const onSecureListening = () => {
+    const a = secureServer.address() as net.AddressInfo;
+    report({ fd: handleFd(secureServer), port: a.port, address: a.address });
+  };
+  if ('fd' in secureListen) secureServer.listen({ fd: secureListen.fd }, onSecureListening);
+  else secureServer.listen({ host: secureListen.host, port: secureListen.port }, onSecureListening);
 };
 if ('fd' in data.listen) server.listen({ fd: data.listen.fd }, onListening);
 else server.listen({ host: data.listen.host, port: data.listen.port }, onListening);
 
-parentPort!.on('message', (msg: { type: string }) => {
+parentPort!.on('message', (msg: { type: string; material?: TlsMaterial }) => {
+  if (msg.type === 'tls-reload' && msg.material !== undefined) {
+    try {
+      worker.reloadTls(msg.material);
+    } catch (e) {
+      log.error(`TLS reload failed, keeping the previous certificates: ${(e as Error).message}`);
+    }
+    return;
+  }
   if (msg.type === 'stop') {
     worker.stop();
     pump.stop();
     lag.stop();
     if (!('fd' in data.listen)) {
       server.close();
+      secureServer?.close();
     } else {
       // This thread listens on worker 0's fd. Worker 0 closes it, exactly
       // once; closing it here as well could close whatever file reused the
       // number. So this thread stops serving and idles until the process
       // exits, its handles untouched.
       server.unref();
+      secureServer?.unref();
       setInterval(() => {}, 1 << 30);
     }
     log.debug('stopped');

@@ -82,6 +82,20 @@ export class Reader {
     return this.buf.subarray(p, p + len);
   }
 
+  /**
+   * A buffer copied out as a one-byte (latin1) string: how the tree keeps
+   * znode data. A string costs a 16-byte header in the V8 heap, where a
+   * Uint8Array of its own costs a few hundred bytes of objects and
+   * off-heap bookkeeping, and it never aliases the input (a ring slot).
+   */
+  latin1Buffer(): string | null {
+    const len = this.int();
+    if (len === -1) return null;
+    if (len < -1) throw new JuteError(`negative buffer length ${len}`);
+    const p = this.need(len);
+    return this.buf.toString('latin1', p, p + len);
+  }
+
   /** Length-prefixed UTF-8 string; null for length -1. Invalid UTF-8 decodes to U+FFFD, as Java does. */
   ustring(): string | null {
     const len = this.int();
@@ -98,10 +112,15 @@ export class Reader {
     return s;
   }
 
-  /** Vector length: -1 means null; anything else must fit in what is left (each element takes at least minElementBytes). */
+  /**
+   * Vector length: -1 means null; any other negative count is an empty
+   * vector, as Apache's BinaryInputArchive reads it (its index is done at a
+   * count <= 0), so the fields after it are read next; a positive count must
+   * fit in what is left (each element takes at least minElementBytes).
+   */
   vectorLength(minElementBytes: number): number {
     const n = this.int();
-    if (n < -1) throw new JuteError(`negative vector length ${n}`);
+    if (n < -1) return 0;
     if (n > 0 && n * minElementBytes > this.end - this.pos) {
       throw new JuteError(`vector of ${n} elements cannot fit in ${this.end - this.pos} bytes`);
     }

@@ -14,6 +14,9 @@
 //     closeSession         CloseSessionTxn    {paths2Delete} (absent in old logs)
 //     error                ErrorTxn           {err}
 //     multi                MultiTxn           {vector<Txn{int type, buffer data}>}
+//
+// Znode data in these records is a one-byte (latin1) string, as the tree keeps it
+// (src/jute/latin1.ts); on the wire and on disk it is an ordinary Jute buffer.
 
 import { Reader, JuteError } from './reader.js';
 import { Writer } from './writer.js';
@@ -29,11 +32,11 @@ export interface TxnHeader {
   type: number;
 }
 
-export type CreateTxn = { type: typeof OpCode.create | typeof OpCode.create2; path: string; data: Uint8Array | null; acl: ACL[]; ephemeral: boolean; parentCVersion: number };
-export type CreateContainerTxn = { type: typeof OpCode.createContainer; path: string; data: Uint8Array | null; acl: ACL[]; parentCVersion: number };
-export type CreateTTLTxn = { type: typeof OpCode.createTTL; path: string; data: Uint8Array | null; acl: ACL[]; parentCVersion: number; ttl: number };
+export type CreateTxn = { type: typeof OpCode.create | typeof OpCode.create2; path: string; data: string | null; acl: ACL[]; ephemeral: boolean; parentCVersion: number };
+export type CreateContainerTxn = { type: typeof OpCode.createContainer; path: string; data: string | null; acl: ACL[]; parentCVersion: number };
+export type CreateTTLTxn = { type: typeof OpCode.createTTL; path: string; data: string | null; acl: ACL[]; parentCVersion: number; ttl: number };
 export type DeleteTxn = { type: typeof OpCode.delete | typeof OpCode.deleteContainer; path: string };
-export type SetDataTxn = { type: typeof OpCode.setData | typeof OpCode.reconfig; path: string; data: Uint8Array | null; version: number };
+export type SetDataTxn = { type: typeof OpCode.setData | typeof OpCode.reconfig; path: string; data: string | null; version: number };
 export type SetACLTxn = { type: typeof OpCode.setACL; path: string; acl: ACL[]; version: number };
 export type CheckVersionTxn = { type: typeof OpCode.check; path: string; version: number };
 export type CreateSessionTxn = { type: typeof OpCode.createSession; timeOut: number };
@@ -65,20 +68,20 @@ export function readTxnBody(r: Reader, type: number): Txn | null {
     case OpCode.create:
     case OpCode.create2: {
       const path = r.path();
-      const data = r.buffer();
+      const data = r.latin1Buffer();
       const acl = requiredACL(r);
       const ephemeral = r.bool();
       return { type, path, data, acl, ephemeral, parentCVersion: r.int() };
     }
     case OpCode.createContainer: {
       const path = r.path();
-      const data = r.buffer();
+      const data = r.latin1Buffer();
       const acl = requiredACL(r);
       return { type, path, data, acl, parentCVersion: r.int() };
     }
     case OpCode.createTTL: {
       const path = r.path();
-      const data = r.buffer();
+      const data = r.latin1Buffer();
       const acl = requiredACL(r);
       const parentCVersion = r.int();
       return { type, path, data, acl, parentCVersion, ttl: r.long() };
@@ -89,7 +92,7 @@ export function readTxnBody(r: Reader, type: number): Txn | null {
     case OpCode.setData:
     case OpCode.reconfig: {
       const path = r.path();
-      const data = r.buffer();
+      const data = r.latin1Buffer();
       return { type, path, data, version: r.int() };
     }
     case OpCode.setACL: {
@@ -130,17 +133,17 @@ export function writeTxnBody(w: Writer, t: Txn): void {
   switch (t.type) {
     case OpCode.create:
     case OpCode.create2:
-      w.ustring(t.path).buffer(t.data);
+      w.ustring(t.path).latin1Buffer(t.data);
       writeACLList(w, t.acl);
       w.bool(t.ephemeral).int(t.parentCVersion);
       return;
     case OpCode.createContainer:
-      w.ustring(t.path).buffer(t.data);
+      w.ustring(t.path).latin1Buffer(t.data);
       writeACLList(w, t.acl);
       w.int(t.parentCVersion);
       return;
     case OpCode.createTTL:
-      w.ustring(t.path).buffer(t.data);
+      w.ustring(t.path).latin1Buffer(t.data);
       writeACLList(w, t.acl);
       w.int(t.parentCVersion).long(t.ttl);
       return;
@@ -150,7 +153,7 @@ export function writeTxnBody(w: Writer, t: Txn): void {
       return;
     case OpCode.setData:
     case OpCode.reconfig:
-      w.ustring(t.path).buffer(t.data).int(t.version);
+      w.ustring(t.path).latin1Buffer(t.data).int(t.version);
       return;
     case OpCode.setACL:
       w.ustring(t.path);

@@ -3,8 +3,8 @@
 //   <dataDir>/version-2/snapshot.<hex zxid>[.gz|.snappy]
 // zxids are lower-case hex without leading zeros (Java's Long.toHexString).
 
-import fs from 'node:fs';
 import path from 'node:path';
+import { nodeStorageFs, type StorageFs } from './storage-fs.js';
 
 export const VERSION_DIR = 'version-2';
 export const LOG_PREFIX = 'log';
@@ -33,10 +33,10 @@ export interface ZxidFile {
 }
 
 /** Files of one kind in a version-2 directory, sorted by zxid (ascending). */
-export function listZxidFiles(dir: string, prefix: string): ZxidFile[] {
+export function listZxidFiles(dir: string, prefix: string, fsys: StorageFs = nodeStorageFs): ZxidFile[] {
   let names: string[];
   try {
-    names = fs.readdirSync(dir);
+    names = fsys.readdirSync(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
@@ -55,10 +55,5 @@ export function versionDir(dir: string): string {
 
 /** fsync a directory so a file created or renamed in it survives a crash. */
 export function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  nodeStorageFs.fsyncDir(dir);
 }

@@ -10,17 +10,23 @@
 //   4. A torn tail (an entry a crash cut short, with nothing valid after it)
 //      is truncated away with a log line; corruption with valid entries after
 //      it stops recovery with the file and offset.
+//   5. What recovery read is made durable before the server serves it: every
+//      log it read and both directories are fsynced. After a process crash
+//      the page cache can hold writes, truncations and removals that never
+//      reached the disk: txns replayed from it are then seen by clients, and
+//      txns cut from it get their zxids reused; either must survive a power
+//      loss as recovery saw it.
 //
 // No snapshot but logged txns: Apache's snapshot.trust.empty rule applies
 // (refuse unless the operator trusts an empty snapshot).
 
-import fs from 'node:fs';
 import { Logger } from '../util/log.js';
 import { listZxidFiles, LOG_PREFIX, SNAPSHOT_PREFIX } from './file-names.js';
 import { looksComplete, readSnapshotFile, removeStaleTemporaries } from './snapshot-file.js';
 import type { SnapshotSink } from './snapshot-format.js';
 import { scanLogFile } from './txn-log-reader.js';
 import type { TxnEntry } from './txn-entry.js';
+import { nodeStorageFs, type StorageFs } from './storage-fs.js';
 
 const log = new Logger('recovery');
 
@@ -41,6 +47,8 @@ export interface RecoveryOptions {
   /** version-2 directory of dataLogDir (txn logs). */
   logDir: string;
   trustEmptySnapshot: boolean;
+  /** The file system (node:fs unless a test or the simulator gives another). */
+  fs?: StorageFs;
 }
 
 export interface RecoveryReport {
@@ -60,15 +68,16 @@ const epochOf = (zxid: number) => Math.floor(zxid / 4294967296);
 
 export function recover(opts: RecoveryOptions, target: RecoveryTarget): RecoveryReport {
   const t0 = performance.now();
-  removeStaleTemporaries(opts.snapDir);
-  const snapshots = listZxidFiles(opts.snapDir, SNAPSHOT_PREFIX).reverse();
+  const fsys = opts.fs ?? nodeStorageFs;
+  removeStaleTemporaries(opts.snapDir, fsys);
+  const snapshots = listZxidFiles(opts.snapDir, SNAPSHOT_PREFIX, fsys).reverse();
   let snapshotFile: string | null = null;
   let snapshotZxid = -1;
   let snapshotNodes = 0;
   let tried = 0;
   for (const s of snapshots) {
     if (tried >= 100) break;
-    if (!looksComplete(s.path)) {
+    if (!looksComplete(s.path, fsys)) {
       log.warn(`skipping ${s.path}: incomplete (no seal at its end)`);
       continue;
     }
@@ -76,7 +85,7 @@ export function recover(opts: RecoveryOptions, target: RecoveryTarget): Recovery
     try {
       target.reset();
       const t = performance.now();
-      snapshotNodes = readSnapshotFile(s.path, target).nodes;
+      snapshotNodes = readSnapshotFile(s.path, target, fsys).nodes;
       snapshotFile = s.path;
       snapshotZxid = s.zxid;
       log.info(`loaded ${s.path}: ${snapshotNodes} nodes in ${(performance.now() - t).toFixed(0)} ms`);
@@ -90,7 +99,7 @@ export function recover(opts: RecoveryOptions, target: RecoveryTarget): Recovery
   }
   // With no snapshot the target is left as it was given: an empty tree.
 
-  const logs = listZxidFiles(opts.logDir, LOG_PREFIX);
+  const logs = listZxidFiles(opts.logDir, LOG_PREFIX, fsys);
   let start = 0;
   if (snapshotFile !== null) {
     for (let i = 0; i < logs.length; i++) if (logs[i]!.zxid <= snapshotZxid) start = i;
@@ -102,9 +111,10 @@ export function recover(opts: RecoveryOptions, target: RecoveryTarget): Recovery
   };
   let prev = Math.max(0, snapshotZxid);
   let prevFile = snapshotFile ?? '(empty tree)';
+  const read: string[] = [];
   for (let i = 0; i < selected.length; i++) {
     const f = selected[i]!;
-    const scan = scanLogFile(f.path, prev + 1);
+    const scan = scanLogFile(f.path, prev + 1, fsys);
     if (snapshotFile === null && scan.entries.length > 0 && !opts.trustEmptySnapshot) {
       throw new RecoveryError(`no snapshot found, but ${f.path} holds txns. Something is broken! ` +
         '(set snapshot.trust.empty=true only when upgrading from ZooKeeper 3.4, which could leave no snapshot)');
@@ -125,33 +135,47 @@ export function recover(opts: RecoveryOptions, target: RecoveryTarget): Recovery
     }
     if (scan.entries.length > 0) prevFile = f.path;
     if (scan.torn !== null) {
-      const size = fs.statSync(f.path).size;
-      const nonZero = tailHasData(f.path, scan.torn.offset, size);
+      const size = fsys.statSync(f.path).size;
+      const nonZero = tailHasData(fsys, f.path, scan.torn.offset, size);
       log.warn(`${f.path}: torn tail at offset ${scan.torn.offset} (${scan.torn.reason}); ` +
         `truncating the log there, after txn 0x${prev.toString(16)}${nonZero ? '' : ' (only padding follows)'}`);
-      fs.truncateSync(f.path, scan.torn.offset);
+      fsys.truncateSync(f.path, scan.torn.offset);
       report.tornTails.push({ file: f.path, offset: scan.torn.offset, bytes: size - scan.torn.offset, reason: scan.torn.reason });
     }
     if (scan.firstZxid === -1) {
       // Not one valid txn: a crash between creating the file and its first
       // durable write. It holds nothing; the next txn log will take its name.
       log.warn(`${f.path}: holds no txn (a crash before its first write was durable); removing it`);
-      fs.rmSync(f.path);
+      fsys.rmSync(f.path);
       report.emptyLogsRemoved.push(f.path);
+    } else {
+      read.push(f.path);
     }
   }
+  for (const f of read) fsyncFile(fsys, f);
+  fsys.fsyncDir(opts.logDir);
+  if (opts.snapDir !== opts.logDir) fsys.fsyncDir(opts.snapDir);
   report.lastZxid = prev;
   report.ms = performance.now() - t0;
   return report;
 }
 
-function tailHasData(file: string, from: number, size: number): boolean {
-  const fd = fs.openSync(file, 'r');
+function fsyncFile(fsys: StorageFs, file: string): void {
+  const fd = fsys.openSync(file, 'r+');
+  try {
+    fsys.fsyncSync(fd);
+  } finally {
+    fsys.closeSync(fd);
+  }
+}
+
+function tailHasData(fsys: StorageFs, file: string, from: number, size: number): boolean {
+  const fd = fsys.openSync(file, 'r');
   try {
     const buf = Buffer.alloc(Math.min(size - from, 1 << 16));
-    const n = fs.readSync(fd, buf, 0, buf.length, from);
+    const n = fsys.readSync(fd, buf, 0, buf.length, from);
     return buf.subarray(0, n).some((b) => b !== 0);
   } finally {
-    fs.closeSync(fd);
+    fsys.closeSync(fd);
   }
 }

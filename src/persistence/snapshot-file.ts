@@ -2,10 +2,13 @@
 // slices while the server runs (SnapshotJob).
 //
 // A SnapshotJob never stalls its thread: it encodes the tree walk in slices
-// of a couple of milliseconds, yielding to the event loop in between, and
-// hands each encoded chunk to a pool (piscina workers) that checksums and
-// compresses it. Results are written to a temporary file in order; the
-// per-chunk Adler-32s are combined into the seal. The file is fsynced and
+// of about a millisecond, yielding to the event loop in between, into a few
+// SharedArrayBuffer slots that are reused chunk after chunk (a snapshot of
+// a large tree allocates no buffer per chunk, which keeps the collector
+// quiet while the server answers reads). A pool (piscina workers) checksums
+// and compresses each slot in place; slots are written to a temporary file
+// in order and then reused; the per-chunk Adler-32s are combined into the
+// seal. The file is fsynced and
 // renamed into place, then the directory is fsynced: a snapshot either exists
 // whole under its name or not at all.
 
@@ -17,25 +20,19 @@ import { adler32, adler32Combine } from './checksum.js';
 import { compressChunk, compressionOfName, decompress, extensionOf, SNAPPY_HEADER, type Compression } from './compression.js';
 import { fsyncDir, snapshotName } from './file-names.js';
 import { decodeSnapshot, SnapshotEncoder, writeSeal, type SnapshotSink, type SnapshotSource } from './snapshot-format.js';
-import type { ChunkTask } from './snapshot-worker.js';
+import { processChunk, type ChunkResult, type ChunkTask } from './snapshot-worker.js';
+import { nodeStorageFs, type StorageFs } from './storage-fs.js';
 
 const log = new Logger('snapshot');
 
-/** Runs chunk tasks (a piscina pool in the server, or inline). Returns u32 adler, u32 length, bytes. */
+/** Runs chunk tasks: a piscina pool in the server, or inline. */
 export interface ChunkPool {
-  run(task: ChunkTask, options: { transferList: ArrayBuffer[] }): Promise<Uint8Array>;
+  run(task: ChunkTask): Promise<ChunkResult>;
 }
 
 export const inlineChunkPool: ChunkPool = {
-  run(task: ChunkTask): Promise<Uint8Array> {
-    const adler = adler32(task.buf);
-    const body = compressChunk(task.buf, task.compression);
-    const out = new Uint8Array(8 + body.length);
-    const v = new DataView(out.buffer);
-    v.setUint32(0, adler);
-    v.setUint32(4, task.buf.length);
-    out.set(body, 8);
-    return Promise.resolve(out);
+  run(task: ChunkTask): Promise<ChunkResult> {
+    return Promise.resolve(processChunk(task));
   },
 };
 
@@ -48,29 +45,29 @@ export interface SnapshotResult {
 }
 
 /** Apache's quick validity check: a plain snapshot ends with int 1, '/' (the seal's path). */
-export function looksComplete(file: string): boolean {
+export function looksComplete(file: string, fsys: StorageFs = nodeStorageFs): boolean {
   const c = compressionOfName(file);
-  let st: fs.Stats;
+  let size: number;
   try {
-    st = fs.statSync(file);
+    size = fsys.statSync(file).size;
   } catch {
     return false;
   }
-  if (st.size < 10) return false;
+  if (size < 10) return false;
   if (c !== 'none') return true;
-  const fd = fs.openSync(file, 'r');
+  const fd = fsys.openSync(file, 'r');
   try {
     const tail = Buffer.alloc(5);
-    fs.readSync(fd, tail, 0, 5, st.size - 5);
+    fsys.readSync(fd, tail, 0, 5, size - 5);
     return tail.readInt32BE(0) === 1 && tail[4] === 0x2f;
   } finally {
-    fs.closeSync(fd);
+    fsys.closeSync(fd);
   }
 }
 
 /** Read a snapshot file (any compression) into a sink; throws on any damage. */
-export function readSnapshotFile(file: string, sink: SnapshotSink): { nodes: number } {
-  const bytes = decompress(fs.readFileSync(file), compressionOfName(file));
+export function readSnapshotFile(file: string, sink: SnapshotSink, fsys: StorageFs = nodeStorageFs): { nodes: number } {
+  const bytes = decompress(fsys.readFileSync(file), compressionOfName(file));
   let doneTo = 0;
   let acc = 1;
   const adlerOf = (end: number): number => {
@@ -85,12 +82,15 @@ export function readSnapshotFile(file: string, sink: SnapshotSink): { nodes: num
   return decodeSnapshot(bytes, sink, adlerOf);
 }
 
-function tmpName(dir: string, finalName: string): string {
+/** The name a snapshot is written under until it is complete and renamed. */
+export function tmpName(dir: string, finalName: string): string {
   return path.join(dir, `tmp.${finalName}.${process.pid}`);
 }
 
 /** Write a whole snapshot now (used at start-up, before serving, and in tests). */
-export function writeSnapshotSync(source: SnapshotSource, dir: string, zxid: number, compression: Compression, fsync = true): SnapshotResult {
+export function writeSnapshotSync(
+  source: SnapshotSource, dir: string, zxid: number, compression: Compression, fsync = true, fsys: StorageFs = nodeStorageFs,
+): SnapshotResult {
   const t0 = performance.now();
   const enc = new SnapshotEncoder(source);
   const w = new Writer(1 << 20);
@@ -101,16 +101,17 @@ export function writeSnapshotSync(source: SnapshotSource, dir: string, zxid: num
   const body = compression === 'snappy' ? Buffer.concat([SNAPPY_HEADER, compressChunk(raw, 'snappy')]) : Buffer.from(compressChunk(raw, compression));
   const name = snapshotName(zxid, extensionOf(compression));
   const tmp = tmpName(dir, name);
-  const fd = fs.openSync(tmp, 'w');
+  const fd = fsys.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, body);
-    if (fsync) fs.fsyncSync(fd);
+    // A write may take fewer bytes than asked: go on until all are written.
+    for (let off = 0; off < body.length;) off += fsys.writeSync(fd, body, off, body.length - off, off);
+    if (fsync) fsys.fsyncSync(fd);
   } finally {
-    fs.closeSync(fd);
+    fsys.closeSync(fd);
   }
   const file = path.join(dir, name);
-  fs.renameSync(tmp, file);
-  if (fsync) fsyncDir(dir);
+  fsys.renameSync(tmp, file);
+  if (fsync) fsys.fsyncDir(dir);
   return { file, zxid, nodes: enc.nodesWritten, bytes: body.length, ms: performance.now() - t0 };
 }
 
@@ -128,11 +129,18 @@ export interface SnapshotJobOptions {
   inflightMax?: number;
 }
 
+interface Slot {
+  sab: SharedArrayBuffer;
+  bytes: Buffer;
+  /** One of the job's fixed slots (reused), not a one-off for an oversized chunk. */
+  reusable: boolean;
+}
+
 /** A snapshot written in slices while the server runs. Await `done`. */
 export class SnapshotJob {
   readonly done: Promise<SnapshotResult>;
   private readonly encoder: SnapshotEncoder;
-  private w = new Writer(1 << 20);
+  private readonly w = new Writer(0);
   private readonly t0 = performance.now();
   private readonly name: string;
   private readonly tmp: string;
@@ -140,8 +148,11 @@ export class SnapshotJob {
   private position = 0;
   private nextIndex = 0;
   private nextToWrite = 0;
-  private readonly results = new Map<number, Uint8Array>();
-  private inflight = 0;
+  /** Finished chunks by index, waiting for their turn to be written. */
+  private readonly results = new Map<number, { slot: Slot; length: number; result: ChunkResult }>();
+  private readonly freeSlots: Slot[] = [];
+  /** The slot the encoder is filling, or null while every slot is busy. */
+  private current: Slot | null = null;
   private adler = 1;
   private writing = false;
   private encodingDone = false;
@@ -150,17 +161,22 @@ export class SnapshotJob {
   private reject!: (e: Error) => void;
   private readonly sliceMs: number;
   private readonly chunkBytes: number;
-  private readonly inflightMax: number;
+  private readonly slotCount: number;
   private scheduled = false;
 
   constructor(source: SnapshotSource, private readonly opts: SnapshotJobOptions) {
-    this.sliceMs = opts.sliceMs ?? 2;
+    this.sliceMs = opts.sliceMs ?? 1;
     this.chunkBytes = opts.chunkBytes ?? 1 << 20;
-    this.inflightMax = opts.inflightMax ?? 4;
+    this.slotCount = Math.max(1, opts.inflightMax ?? 4);
     this.done = new Promise((res, rej) => { this.resolve = res; this.reject = rej; });
     this.encoder = new SnapshotEncoder(source);
     this.name = snapshotName(opts.zxid, extensionOf(opts.compression));
     this.tmp = tmpName(opts.dir, this.name);
+    for (let i = 0; i < this.slotCount; i++) {
+      // Headroom: a step may run past chunkBytes by up to a few nodes.
+      const sab = new SharedArrayBuffer(this.chunkBytes + (this.chunkBytes >> 1));
+      this.freeSlots.push({ sab, bytes: Buffer.from(sab), reusable: true });
+    }
     try {
       this.fd = fs.openSync(this.tmp, 'w');
     } catch (e) {
@@ -171,8 +187,17 @@ export class SnapshotJob {
       fs.writeSync(this.fd, SNAPPY_HEADER, 0, SNAPPY_HEADER.length, 0);
       this.position = SNAPPY_HEADER.length;
     }
+    this.takeSlot();
     this.encoder.begin(this.w);
     this.schedule();
+  }
+
+  private takeSlot(): boolean {
+    const slot = this.freeSlots.pop();
+    if (slot === undefined) return false;
+    this.current = slot;
+    this.w.attach(slot.bytes);
+    return true;
   }
 
   private schedule(): void {
@@ -185,10 +210,10 @@ export class SnapshotJob {
   private readonly slice = (): void => {
     this.scheduled = false;
     if (this.failed) return;
-    if (this.inflight >= this.inflightMax) return; // resumed when a chunk comes back
+    if (this.current === null && !this.takeSlot()) return; // resumed when a slot is written
     const deadline = performance.now() + this.sliceMs;
     while (!this.encoder.finished && this.w.pos < this.chunkBytes && performance.now() < deadline) {
-      this.encoder.step(this.w, 256);
+      this.encoder.step(this.w, 64);
     }
     if (this.w.pos >= this.chunkBytes || this.encoder.finished) this.emitChunk();
     if (this.encoder.finished) {
@@ -200,19 +225,28 @@ export class SnapshotJob {
   };
 
   private emitChunk(): void {
-    if (this.w.pos === 0) return;
-    const buf = new Uint8Array(this.w.pos);
-    buf.set(this.w.buf.subarray(0, this.w.pos));
-    this.w.reset();
+    const slot = this.current!;
+    this.current = null;
+    const length = this.w.pos;
+    // A node bigger than the slot's headroom made the writer grow out of it:
+    // this chunk goes in a slot of its own size.
+    const own = this.w.buf.buffer !== slot.sab ? this.ownSlot(length) : slot;
+    if (own !== slot) this.freeSlots.push(slot);
     const index = this.nextIndex++;
-    this.inflight++;
-    this.opts.pool.run({ buf, compression: this.opts.compression }, { transferList: [buf.buffer as ArrayBuffer] }).then(
-      (out) => {
-        this.results.set(index, out);
+    this.opts.pool.run({ slot: own.sab, length, compression: this.opts.compression }).then(
+      (result) => {
+        this.results.set(index, { slot: own, length, result });
         void this.writeReady();
       },
       (e: Error) => this.fail(e),
     );
+  }
+
+  private ownSlot(length: number): Slot {
+    const sab = new SharedArrayBuffer(length);
+    const bytes = Buffer.from(sab);
+    this.w.buf.copy(bytes, 0, 0, length);
+    return { sab, bytes, reusable: false };
   }
 
   private async writeReady(): Promise<void> {
@@ -220,13 +254,12 @@ export class SnapshotJob {
     this.writing = true;
     try {
       while (!this.failed && this.results.has(this.nextToWrite)) {
-        const out = this.results.get(this.nextToWrite)!;
+        const { slot, length, result } = this.results.get(this.nextToWrite)!;
         this.results.delete(this.nextToWrite);
         this.nextToWrite++;
-        const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
-        this.adler = this.nextToWrite === 1 ? v.getUint32(0) : adler32Combine(this.adler, v.getUint32(0), v.getUint32(4));
-        await this.write(out.subarray(8));
-        this.inflight--;
+        this.adler = this.nextToWrite === 1 ? result.adler : adler32Combine(this.adler, result.adler, length);
+        await this.write(result.out ?? slot.bytes.subarray(0, result.outLength));
+        if (slot.reusable) this.freeSlots.push(slot);
         this.schedule();
       }
     } catch (e) {
@@ -255,7 +288,7 @@ export class SnapshotJob {
   private finishing = false;
 
   private maybeFinish(): void {
-    if (!this.encodingDone || this.inflight > 0 || this.writing || this.failed || this.finishing) return;
+    if (!this.encodingDone || this.nextToWrite < this.nextIndex || this.writing || this.failed || this.finishing) return;
     this.finishing = true;
     void (async () => {
       try {
@@ -289,17 +322,17 @@ export class SnapshotJob {
 }
 
 /** Remove temporary snapshot files a crash left behind. */
-export function removeStaleTemporaries(dir: string): void {
+export function removeStaleTemporaries(dir: string, fsys: StorageFs = nodeStorageFs): void {
   let names: string[] = [];
   try {
-    names = fs.readdirSync(dir);
+    names = fsys.readdirSync(dir);
   } catch {
     return;
   }
   for (const n of names) {
     if (n.startsWith('tmp.snapshot.')) {
       log.info(`removing unfinished snapshot ${path.join(dir, n)}`);
-      fs.rmSync(path.join(dir, n), { force: true });
+      fsys.rmSync(path.join(dir, n));
     }
   }
 }

@@ -30,7 +30,8 @@ import { FILE_HEADER_BYTES, FORMAT_VERSION, SNAP_MAGIC, writeFileHeader } from '
 
 /** A node as the snapshot stores it (StatPersisted + data + ACL reference). */
 export interface SnapshotNode {
-  data: Uint8Array | null;
+  /** The bytes as a one-byte (latin1) string, as the tree keeps them. */
+  data: string | null;
   acl: number;
   czxid: number;
   mzxid: number;
@@ -45,14 +46,19 @@ export interface SnapshotNode {
 }
 
 export interface SnapshotSourceNode extends SnapshotNode {
-  readonly children: ReadonlySet<string> | null;
+  /** Children by name; the walk follows these (no lookups by path). */
+  readonly children: {
+    readonly size: number;
+    get(name: string): SnapshotSourceNode | undefined;
+    keys(): Iterable<string>;
+  } | null;
 }
 
 export interface SnapshotSource {
   sessions(): Iterable<readonly [bigint, number]>;
   acls(): Iterable<readonly [number, readonly ACL[]]>;
-  /** The node at a path ("" is the root), or undefined if it is gone. */
-  node(path: string): SnapshotSourceNode | undefined;
+  /** The root node (its path in the snapshot is ""). */
+  root(): SnapshotSourceNode;
 }
 
 export interface SnapshotSink {
@@ -72,7 +78,13 @@ export class SnapshotFormatError extends Error {
  * end marker is out. The seal is added by whoever computes the checksum.
  */
 export class SnapshotEncoder {
-  private readonly stack: { prefix: string; names: string[]; i: number }[] = [];
+  /**
+   * Pre-order walk over node references: each frame is a parent, its path,
+   * and the names of its children copied when it was reached (the tree keeps
+   * changing while the walk runs; a child gone by the time its name comes up
+   * is skipped, as Apache's walk skips a path that no longer resolves).
+   */
+  private readonly stack: { path: string; parent: SnapshotSourceNode; names: string[]; i: number }[] = [];
   private started = false;
   finished = false;
   nodesWritten = 0;
@@ -98,36 +110,45 @@ export class SnapshotEncoder {
     let n = 0;
     if (!this.started) {
       this.started = true;
-      if (this.visit(w, '')) n++;
+      const root = this.source.root();
+      w.ustring('');
+      this.writeNode(w, root);
+      this.push('', root);
+      n++;
     }
-    while (n < maxNodes && this.stack.length > 0) {
-      const top = this.stack[this.stack.length - 1]!;
+    const stack = this.stack;
+    while (n < maxNodes && stack.length > 0) {
+      const top = stack[stack.length - 1]!;
       if (top.i >= top.names.length) {
-        this.stack.pop();
+        stack.pop();
         continue;
       }
-      const path = `${top.prefix}/${top.names[top.i++]!}`;
-      if (this.visit(w, path)) n++;
+      const name = top.names[top.i++]!;
+      const node = top.parent.children?.get(name);
+      if (node === undefined) continue;
+      w.pathJoin(top.path, name);
+      this.writeNode(w, node);
+      n++;
+      if (node.children !== null && node.children.size > 0) this.push(`${top.path}/${name}`, node);
     }
-    if (this.stack.length === 0) {
+    if (stack.length === 0) {
       w.ustring('/');
       this.finished = true;
     }
   }
 
-  /** Write one node (if it still exists) and push its children, copied now (the tree keeps changing). */
-  private visit(w: Writer, path: string): boolean {
-    const node = this.source.node(path);
-    if (node === undefined) return false;
-    w.ustring(path).buffer(node.data).long(node.acl)
+  private push(path: string, parent: SnapshotSourceNode): void {
+    if (parent.children !== null && parent.children.size > 0) {
+      this.stack.push({ path, parent, names: [...parent.children.keys()], i: 0 });
+    }
+  }
+
+  private writeNode(w: Writer, node: SnapshotNode): void {
+    w.latin1Buffer(node.data).long(node.acl)
       .long(node.czxid).long(node.mzxid).long(node.ctime).long(node.mtime)
       .int(node.version).int(node.cversion).int(node.aversion)
       .longHiLo(node.ownerHi, node.ownerLo).long(node.pzxid);
     this.nodesWritten++;
-    if (node.children !== null && node.children.size > 0) {
-      this.stack.push({ prefix: path, names: [...node.children], i: 0 });
-    }
-    return true;
   }
 }
 
@@ -173,9 +194,8 @@ export function decodeSnapshot(bytes: Buffer, sink: SnapshotSink, adlerOf: (end:
       const path = r.ustring();
       if (path === null) throw new SnapshotFormatError('null path in the node list');
       if (path === '/') break;
-      const data = r.buffer();
       const node: SnapshotNode = {
-        data: data === null ? null : Buffer.from(data),
+        data: r.latin1Buffer(),
         acl: r.long(),
         czxid: r.long(),
         mzxid: r.long(),

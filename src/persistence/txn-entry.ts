@@ -50,7 +50,7 @@ export function readTxnEntry(body: Uint8Array): TxnEntry {
       // CreateTxnV0: path, data, acl, ephemeral. parentCVersion -1 means "parent's + 1".
       r.pos = start;
       const path = r.path();
-      const data = r.buffer();
+      const data = r.latin1Buffer();
       const acl = readACLList(r) ?? [];
       const ephemeral = r.bool();
       txn = { type: OpCode.create, path, data, acl, ephemeral, parentCVersion: -1 };

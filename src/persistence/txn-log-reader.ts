@@ -7,11 +7,14 @@
 //     never acknowledged. The caller truncates it away, with a log line;
 //   - an entry that fails its checksum with a valid entry after it is
 //     corruption in the middle: recovery stops, naming the file and offset,
-//     rather than build a partial tree.
+//     rather than build a partial tree;
+//   - a file no longer than a file header holds no txn, whatever its bytes:
+//     a crash or a full disk while the file was created and its header was
+//     being written. The caller removes it.
 
-import fs from 'node:fs';
 import { adler32 } from './checksum.js';
 import { ENTRY_END, FILE_HEADER_BYTES, FORMAT_VERSION, TXNLOG_MAGIC, readTxnEntry, type TxnEntry } from './txn-entry.js';
+import { nodeStorageFs, type StorageFs } from './storage-fs.js';
 
 export class CorruptLogError extends Error {
   override name = 'CorruptLogError';
@@ -65,12 +68,11 @@ function validEntryAfter(buf: Buffer, from: number): boolean {
 }
 
 /** Reads one log file whole. Throws CorruptLogError for a bad header or corruption before the tail. */
-export function scanLogFile(file: string, fromZxid = 0): LogScan {
-  const buf = fs.readFileSync(file);
-  if (buf.length < FILE_HEADER_BYTES) {
-    // A log file created but never written (crash right after creation).
-    if (buf.every((b) => b === 0)) return { file, entries: [], validEnd: buf.length, torn: null, firstZxid: -1, lastZxid: -1 };
-    throw new CorruptLogError(file, 0, `file header cut short (${buf.length} bytes)`);
+export function scanLogFile(file: string, fromZxid = 0, fsys: StorageFs = nodeStorageFs): LogScan {
+  const buf = fsys.readFileSync(file);
+  if (buf.length <= FILE_HEADER_BYTES) {
+    // Created, and the header perhaps cut short: no room for a txn.
+    return { file, entries: [], validEnd: buf.length, torn: null, firstZxid: -1, lastZxid: -1 };
   }
   const magic = buf.readInt32BE(0);
   const version = buf.readInt32BE(4);

@@ -15,20 +15,32 @@
 // truncates the file back to the end of the last durable txn (so recovery
 // never replays a txn that a client was told failed), and reports the error
 // once through onFailure. probe() later tells whether the disk works again.
+// If the cut-back itself fails, the txns after the last durable one are in
+// doubt: a restart may or may not replay them. The error then says so
+// (inDoubt), clients must not be told those writes failed, and the log takes
+// no more txns in this process (reusing their zxids could contradict what
+// recovery finds).
 //
 // Never blocks the thread: all file I/O is asynchronous.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import { Logger } from '../util/log.js';
 import { LatencyTracker } from '../util/latency.js';
 import { Writer } from '../jute/writer.js';
 import type { Txn, TxnHeader } from '../jute/txn.js';
 import { adler32 } from './checksum.js';
-import { logName, fsyncDir } from './file-names.js';
+import { logName } from './file-names.js';
 import { ENTRY_END, TXNLOG_MAGIC, writeFileHeader, writeTxnBodyBytes } from './txn-entry.js';
+import { nodeStorageFs, type LogFs, type StorageFs } from './storage-fs.js';
+
+export type { LogFs };
 
 const log = new Logger('txnlog');
+
+/** What onFailure reports. inDoubt: txns not durable could not be cut from the log (see the header). */
+export interface TxnLogFailure extends NodeJS.ErrnoException {
+  inDoubt?: boolean;
+}
 
 export interface TxnLogOptions {
   /** The version-2 directory under dataLogDir. */
@@ -37,26 +49,11 @@ export interface TxnLogOptions {
   preAllocBytes: number;
   forceSync: boolean;
   fsyncWarningThresholdMs: number;
-  /** File system calls, replaceable by a faulty double in tests. */
+  /** The file system (node:fs unless the simulator gives another). */
+  storage?: StorageFs;
+  /** The log's asynchronous calls, replaceable by a faulty double in tests (default: storage's). */
   fsio?: LogFs;
 }
-
-/** The asynchronous file calls the log makes. */
-export interface LogFs {
-  open(p: string, flags: string, cb: (err: NodeJS.ErrnoException | null, fd: number) => void): void;
-  write(fd: number, buf: Buffer, off: number, len: number, pos: number, cb: (err: NodeJS.ErrnoException | null, written: number) => void): void;
-  fdatasync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
-  ftruncate(fd: number, len: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
-  close(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
-}
-
-const nodeFs: LogFs = {
-  open: (p, flags, cb) => fs.open(p, flags, cb),
-  write: (fd, buf, off, len, pos, cb) => fs.write(fd, buf, off, len, pos, cb),
-  fdatasync: (fd, cb) => fs.fdatasync(fd, cb),
-  ftruncate: (fd, len, cb) => fs.ftruncate(fd, len, cb),
-  close: (fd, cb) => fs.close(fd, cb),
-};
 
 function call<T>(fn: (cb: (err: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
@@ -117,10 +114,16 @@ export class TxnLog {
   private lastAppended = -1;
   private durable = -1;
   private closing: (() => void) | null = null;
+  /** A failure left txns that were not durable in the log: no more writes in this process. */
+  private inDoubt = false;
+  /** onFailure has been called for the current failure. */
+  private failureReported = false;
   private readonly fsio: LogFs;
+  private readonly storage: StorageFs;
 
   constructor(private readonly opts: TxnLogOptions) {
-    this.fsio = opts.fsio ?? nodeFs;
+    this.storage = opts.storage ?? nodeStorageFs;
+    this.fsio = opts.fsio ?? this.storage;
   }
 
   get failed(): Error | null {
@@ -143,7 +146,12 @@ export class TxnLog {
   }
 
   append(hdr: TxnHeader, txn: Txn | null): void {
-    if (this.failure !== null) throw new Error(`txn log is failed: ${this.failure.message}`);
+    if (this.failure !== null) {
+      // While the failure is being handled (cut-back in progress) the sequencer
+      // has not heard of it and still proposes: such txns fail with the rest.
+      if (!this.failureReported) return;
+      throw new Error(`txn log is failed: ${this.failure.message}`);
+    }
     let seg = this.segments[this.segments.length - 1];
     if (seg === undefined || seg.sealed) {
       seg = new Segment(logName(hdr.zxid), hdr.zxid);
@@ -227,14 +235,16 @@ export class TxnLog {
       this.spare = buf;
       touched.push(seg);
       durableZxid = lastZxid;
-    }
-    if (this.opts.forceSync) {
-      for (const seg of touched) {
+      // Each file is synced before the next one is written: a later log must
+      // never hold txns while an earlier one can still lose some (recovery
+      // would find a gap). This adds a wait only when a batch spans a roll.
+      if (this.opts.forceSync) {
         const t0 = performance.now();
         await call<void>((cb) => this.fsio.fdatasync(seg.fd, (err) => cb(err, undefined)));
         this.recordFsync(performance.now() - t0, seg);
       }
     }
+    // Only now: a failure before this point cuts the whole batch back, in every file.
     for (const seg of touched) seg.durablePosition = seg.position;
     // Close segments that are complete and superseded.
     while (this.segments.length > 1 && this.segments[0]!.sealed && this.segments[0]!.pending.pos === 0) {
@@ -264,11 +274,12 @@ export class TxnLog {
     seg.fd = await call<number>((cb) => this.fsio.open(file, 'wx', cb));
     const w = new Writer(16);
     writeFileHeader(w, TXNLOG_MAGIC);
-    await call<number>((cb) => this.fsio.write(seg.fd, w.buf, 0, 16, 0, cb));
+    // A write may take fewer bytes than asked: a header with a hole would make the whole file unreadable.
+    for (let off = 0; off < 16;) off += await call<number>((cb) => this.fsio.write(seg.fd, w.buf, off, 16 - off, off, cb));
     seg.position = 16;
     seg.durablePosition = 16;
     // The directory entry must survive a crash too.
-    fsyncDir(this.opts.dir);
+    this.storage.fsyncDir(this.opts.dir);
   }
 
   private async fail(err: NodeJS.ErrnoException): Promise<void> {
@@ -276,21 +287,29 @@ export class TxnLog {
     this.failure = err;
     log.error(`txn log write failed (${err.code ?? err.message}); no more writes are accepted until the disk is writable again. ` +
       `The log is cut back to the last durable txn 0x${this.durable.toString(16)}.`);
-    for (const seg of this.segments) {
+    // Newest file first, and none older once a cut fails: an older file must
+    // never lose txns that a newer one keeps (recovery would find a gap).
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const seg = this.segments[i]!;
       seg.pending.reset();
       if (seg.fd < 0) continue;
       try {
+        if (this.inDoubt) throw new Error('a newer log file could not be cut back');
         // Cut back to what was durable: recovery must not replay failed txns.
         await call<void>((cb) => this.fsio.ftruncate(seg.fd, seg.durablePosition, (e) => cb(e, undefined)));
         await call<void>((cb) => this.fsio.fdatasync(seg.fd, (e) => cb(e, undefined)));
       } catch (e) {
+        this.inDoubt = true;
         log.error(`could not cut ${seg.name} back to offset ${seg.durablePosition}: ${(e as Error).message}; ` +
-          'recovery will treat the rest as a torn tail');
+          `the txns after 0x${this.durable.toString(16)} may or may not be there after a restart, ` +
+          'so no write is accepted until the server restarts');
       }
       await call<void>((cb) => this.fsio.close(seg.fd, (e) => cb(e, undefined))).catch(() => undefined);
       seg.fd = -1;
     }
     this.segments.length = 0;
+    if (this.inDoubt) (err as TxnLogFailure).inDoubt = true;
+    this.failureReported = true;
     this.onFailure(err);
   }
 
@@ -300,6 +319,7 @@ export class TxnLog {
    */
   async probe(): Promise<boolean> {
     if (this.failure === null) return true;
+    if (this.inDoubt) return false;
     const file = path.join(this.opts.dir, `.probe-${process.pid}`);
     try {
       const fd = await call<number>((cb) => this.fsio.open(file, 'w', cb));
@@ -309,12 +329,13 @@ export class TxnLog {
       } finally {
         await call<void>((cb) => this.fsio.close(fd, (e) => cb(e, undefined))).catch(() => undefined);
       }
-      fs.rmSync(file, { force: true });
+      this.storage.rmSync(file);
       this.failure = null;
+      this.failureReported = false;
       log.info('the txn log directory is writable again; accepting writes');
       return true;
     } catch {
-      fs.rmSync(file, { force: true });
+      this.storage.rmSync(file);
       return false;
     }
   }

@@ -5,7 +5,9 @@
 // worker → sequencer (request ring)
 //   REQ_CONNECT  i32 protocolVersion, i64 lastZxidSeen, i32 timeOut, i64 sessionId,
 //                i32 passwdLength, passwd, i32 addressLength, address (utf8), i32 port
-//                flags: bit0 = client sent the readOnly byte, bit1 = readOnly
+//                flags: bit0 = client sent the readOnly byte, bit1 = readOnly,
+//                bit2 = then i32 count, count × (i32 len, scheme utf8, i32 len, id utf8):
+//                ids the connection already proved (a TLS client certificate: x509)
 //   REQ_PACKET   the whole client frame: RequestHeader {xid, type} then the request record
 //   REQ_TOUCH    (a ping was answered by the worker; the session is alive)
 //   REQ_CLOSED   (the socket is gone; the session lives on until it expires)
@@ -35,6 +37,7 @@ export const REP_CLOSE = 5;
 
 export const CONNECT_FLAG_HAS_READONLY = 1;
 export const CONNECT_FLAG_READONLY = 2;
+export const CONNECT_FLAG_AUTH_IDS = 4;
 export const REFUSED_FLAG_SEND_INVALID = 1;
 
 export const CloseReason = {

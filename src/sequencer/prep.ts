@@ -10,10 +10,11 @@ import { OpCode, createModeOf, Perms } from '../jute/opcodes.js';
 import { Err, KeeperError } from '../jute/errors.js';
 import type { Reader } from '../jute/reader.js';
 import {
-  readCreate, readPathVersion, readSetACL, readSetData, readMultiRequest,
+  readCreate, readPathVersion, readSetACL, readSetData, readMultiRequest, readReconfig,
   type ACL, type CreateRequest, type PathVersionRequest, type SetDataRequest,
 } from '../jute/records.js';
 import type { Txn } from '../jute/txn.js';
+import { latin1FromBytes } from '../jute/latin1.js';
 import { checkACL, fixupACL, type AclPolicy, type AuthInfo } from '../tree/acl.js';
 import type { DataTree } from '../tree/data-tree.js';
 import { isSpecialPath, pathError } from '../tree/paths.js';
@@ -36,12 +37,13 @@ export class ChangeRecord {
     public ownerLo: number,
     public childCount: number,
     public acl: readonly ACL[],
-    public data: Uint8Array | null,
+    /** Bytes of data (for quota checks). */
+    public dataLength: number,
   ) {}
 
   duplicate(zxid: number): ChangeRecord {
     return new ChangeRecord(zxid, this.path, this.exists, this.version, this.cversion, this.aversion,
-      this.ownerHi, this.ownerLo, this.childCount, this.acl, this.data);
+      this.ownerHi, this.ownerLo, this.childCount, this.acl, this.dataLength);
   }
 }
 
@@ -81,7 +83,7 @@ export class Prep {
     const n = this.tree.getNode(path);
     if (n === undefined) throw new KeeperError(Err.NONODE, path);
     return new ChangeRecord(-1, path, true, n.version, n.cversion, n.aversion, n.ownerHi, n.ownerLo,
-      n.numChildren, this.tree.aclOf(n), n.data);
+      n.numChildren, this.tree.aclOf(n), n.dataLength);
   }
 
   private add(c: ChangeRecord): void {
@@ -163,6 +165,8 @@ export class Prep {
         // BADARGUMENTS; zoonode refuses every client deleteContainer the same way.
         throw new KeeperError(Err.BADARGUMENTS);
       case OpCode.reconfig:
+        // Apache decodes the request before anything else: a malformed one is a MARSHALLINGERROR even when reconfig is off.
+        readReconfig(r);
         if (!this.opts.reconfigEnabled) throw new KeeperError(Err.RECONFIGDISABLED);
         this.checkSession(session);
         // Standalone: reconfiguration is not supported (as Apache).
@@ -259,7 +263,7 @@ export class Prep {
     const slash = path.lastIndexOf('/');
     if (slash === -1 || path.indexOf('\u0000') !== -1) throw new KeeperError(Err.BADARGUMENTS, path);
     const parentPath = path.substring(0, slash);
-    const acl = fixupACL(path, authInfo, req.acl);
+    const acl = fixupACL(path, authInfo, req.acl, this.opts.policy);
     const parent = this.recordFor(parentPath);
     checkACL(this.opts.policy, parent.acl, Perms.CREATE, authInfo, path);
     if (mode.sequential) path = path + sequenceSuffix(parent.cversion);
@@ -277,13 +281,13 @@ export class Prep {
     let ownerHi = 0;
     let ownerLo = 0;
     if (type === OpCode.createContainer) {
-      txn = { type, path, data: req.data, acl, parentCVersion: newCversion };
+      txn = { type, path, data: latin1FromBytes(req.data), acl, parentCVersion: newCversion };
       ownerHi = 0x80000000 | 0;
     } else if (type === OpCode.createTTL) {
-      txn = { type, path, data: req.data, acl, parentCVersion: newCversion, ttl: req.ttl };
+      txn = { type, path, data: latin1FromBytes(req.data), acl, parentCVersion: newCversion, ttl: req.ttl };
       [ownerHi, ownerLo] = ttlOwner(req.ttl);
     } else {
-      txn = { type: type as typeof OpCode.create, path, data: req.data, acl, ephemeral: mode.ephemeral, parentCVersion: newCversion };
+      txn = { type: type as typeof OpCode.create, path, data: latin1FromBytes(req.data), acl, ephemeral: mode.ephemeral, parentCVersion: newCversion };
       if (mode.ephemeral) {
         ownerHi = session.idHi;
         ownerLo = session.idLo;
@@ -293,7 +297,7 @@ export class Prep {
     p.childCount++;
     p.cversion = newCversion;
     this.add(p);
-    this.add(new ChangeRecord(zxid, path, true, 0, 0, 0, ownerHi, ownerLo, 0, acl, req.data));
+    this.add(new ChangeRecord(zxid, path, true, 0, 0, 0, ownerHi, ownerLo, 0, acl, req.data === null ? 0 : req.data.length));
     return txn;
   }
 
@@ -311,7 +315,7 @@ export class Prep {
     const p = parent.duplicate(zxid);
     p.childCount--;
     this.add(p);
-    this.add(new ChangeRecord(zxid, path, false, 0, 0, 0, 0, 0, 0, node.acl, null));
+    this.add(new ChangeRecord(zxid, path, false, 0, 0, 0, 0, 0, 0, node.acl, 0));
     return { type: OpCode.delete, path };
   }
 
@@ -321,14 +325,14 @@ export class Prep {
     if (pathError(path) !== null) throw new KeeperError(Err.BADARGUMENTS, path);
     const node = this.recordFor(path);
     checkACL(this.opts.policy, node.acl, Perms.WRITE, authInfo, path);
-    this.checkQuota(path, (req.data === null ? 0 : req.data.length) - (node.data === null ? 0 : node.data.length), 0);
+    this.checkQuota(path, (req.data === null ? 0 : req.data.length) - node.dataLength, 0);
     if (req.version !== -1 && req.version !== node.version) throw new KeeperError(Err.BADVERSION, path);
     const newVersion = (node.version + 1) | 0;
     const c = node.duplicate(zxid);
     c.version = newVersion;
-    c.data = req.data;
+    c.dataLength = req.data === null ? 0 : req.data.length;
     this.add(c);
-    return { type: OpCode.setData, path, data: req.data, version: newVersion };
+    return { type: OpCode.setData, path, data: latin1FromBytes(req.data), version: newVersion };
   }
 
   private setACL(r: Reader, zxid: number, session: Session, authInfo: AuthInfo): Txn {
@@ -336,7 +340,7 @@ export class Prep {
     this.checkSession(session);
     const path = req.path;
     if (pathError(path) !== null) throw new KeeperError(Err.BADARGUMENTS, path);
-    const acl = fixupACL(path, authInfo, req.acl);
+    const acl = fixupACL(path, authInfo, req.acl, this.opts.policy);
     const node = this.recordFor(path);
     checkACL(this.opts.policy, node.acl, Perms.ADMIN, authInfo, path);
     if (req.version !== -1 && req.version !== node.aversion) throw new KeeperError(Err.BADVERSION, path);
@@ -364,7 +368,7 @@ export class Prep {
     const p = parent.duplicate(zxid);
     p.childCount--;
     this.add(p);
-    this.add(new ChangeRecord(zxid, path, false, 0, 0, 0, 0, 0, 0, node.acl, null));
+    this.add(new ChangeRecord(zxid, path, false, 0, 0, 0, 0, 0, 0, node.acl, 0));
     return { type: OpCode.deleteContainer, path };
   }
 
@@ -377,7 +381,7 @@ export class Prep {
       else if (c.ownerHi === session.idHi && c.ownerLo === session.idLo) paths.add(c.path);
     }
     for (const path of paths) {
-      this.add(new ChangeRecord(zxid, path, false, 0, 0, 0, 0, 0, 0, [], null));
+      this.add(new ChangeRecord(zxid, path, false, 0, 0, 0, 0, 0, 0, [], 0));
     }
     session.closing = true;
     return { type: OpCode.closeSession, paths2Delete: [...paths] };

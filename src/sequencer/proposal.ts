@@ -4,6 +4,7 @@
 
 import type { Txn, TxnHeader } from '../jute/txn.js';
 import type { Conn, Session } from './session.js';
+import type { AuditInfo } from './security-gate.js';
 
 export const ORIGIN_CLIENT = 0;
 export const ORIGIN_CONNECT = 1;
@@ -18,6 +19,8 @@ export class Proposal {
   requestType = 0;
   /** Set once durable in the log; commit requires it (and, in an ensemble, a quorum). */
   durable = false;
+  /** What the audit log needs of the request (only when audit.enable is on and Apache audits the op). */
+  audit: AuditInfo | null = null;
 
   constructor(
     readonly hdr: TxnHeader,

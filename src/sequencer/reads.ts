@@ -74,7 +74,7 @@ function writeChildren(w: Writer, n: ZNode): void {
     return;
   }
   w.int(children.size);
-  for (const name of children) w.ustring(name);
+  for (const name of children.keys()) w.ustring(name);
 }
 
 export function executeRead(ctx: ReadContext, conn: Conn, type: number, r: Reader, w: Writer): void {
@@ -95,7 +95,7 @@ export function executeRead(ctx: ReadContext, conn: Conn, type: number, r: Reade
       const n = mustGet(tree, path);
       checkACL(policy, tree.aclOf(n), Perms.READ, conn.authInfo, path);
       if (watch) tree.watchData(path, conn);
-      w.buffer(n.data);
+      w.latin1Buffer(n.data);
       writeNodeStat(w, n, ext);
       return;
     }
@@ -173,7 +173,7 @@ export function executeRead(ctx: ReadContext, conn: Conn, type: number, r: Reade
       checkACL(policy, tree.aclOf(n), Perms.READ, conn.authInfo, path);
       // Apache counts the keys under path + "/" in a map that holds the root
       // twice (as "" and "/"), so "" counts the root itself as well.
-      w.int(countDescendants(tree, path === '/' ? '' : path, n) + (path === '' ? 1 : 0));
+      w.int(countDescendants(n) + (path === '' ? 1 : 0));
       return;
     }
     case OpCode.getEphemerals: {
@@ -252,7 +252,7 @@ export function executeRead(ctx: ReadContext, conn: Conn, type: number, r: Reade
         if (err !== Err.OK || n === undefined) {
           w.int(OpCode.error).bool(false).int(err).int(err);
         } else if (op.type === OpCode.getData) {
-          w.int(OpCode.getData).bool(false).int(0).buffer(n.data);
+          w.int(OpCode.getData).bool(false).int(0).latin1Buffer(n.data);
           writeNodeStat(w, n, ext);
         } else {
           w.int(OpCode.getChildren).bool(false).int(0);
@@ -278,18 +278,14 @@ function userName(scheme: string, id: string): string {
   }
 }
 
-function countDescendants(tree: DataTree, path: string, n: ZNode): number {
+function countDescendants(n: ZNode): number {
   let count = 0;
-  const stack: [string, ZNode][] = [[path, n]];
+  const stack: ZNode[] = [n];
   while (stack.length > 0) {
-    const [p, node] = stack.pop()!;
+    const node = stack.pop()!;
     if (node.children === null) continue;
-    for (const name of node.children) {
-      const childPath = p + '/' + name;
-      const child = tree.getNode(childPath);
-      count++;
-      if (child !== undefined && child.children !== null) stack.push([childPath, child]);
-    }
+    count += node.children.size;
+    for (const child of node.children.values()) if (child.children !== null) stack.push(child);
   }
   return count;
 }

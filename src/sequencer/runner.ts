@@ -17,6 +17,9 @@ import { Sequencer } from './sequencer.js';
 import { Storage } from './storage.js';
 import { ContainerReaper } from './container-reaper.js';
 import { EventLoopLag } from '../util/event-loop-lag.js';
+import { securitySettings, serverUser } from '../security/settings.js';
+import { AuditLog } from '../security/audit-log.js';
+import { SecurityGate } from './security-gate.js';
 import type { DumpSnapshot, SequencerSnapshot, WatchesSnapshot } from '../admin/stats.js';
 
 const log = new Logger('sequencer');
@@ -41,6 +44,7 @@ export class SequencerRunner {
   private readonly startedAtMs = Date.now();
   private readonly config: Config;
   private readonly clock: Clock;
+  private readonly gate: SecurityGate;
 
   /**
    * Recovers the data directory and builds the sequencer. Throws (with the
@@ -59,6 +63,9 @@ export class SequencerRunner {
   ) {
     this.config = config;
     this.clock = clock;
+    // The security settings were checked by main.ts; read here again (the JAAS users) on this thread.
+    const security = securitySettings(config);
+    this.gate = new SecurityGate(security, security.auditFile === null ? null : new AuditLog(security.auditFile, serverUser()));
     const ctrl32 = new Int32Array(handles.ctrl);
     const ctrl64 = new BigInt64Array(handles.ctrl);
     this.pool = new Piscina({
@@ -81,6 +88,7 @@ export class SequencerRunner {
       restoredSessions: restored.sessions,
       snapshots: this.storage,
       probeLog: () => this.storage.log.probe(),
+      security: this.gate,
     }, inputs, channels, this.storage.log, tree);
     this.sequencer.onZxid = (z) => Atomics.store(ctrl64, CTRL_LAST_ZXID_I64, BigInt(z));
     this.sequencer.onUnthrottle = () => this.pump.kick();
@@ -109,6 +117,7 @@ export class SequencerRunner {
   }
 
   start(): void {
+    this.gate.auditServer('serverStart');
     this.pump.start();
     this.reaper.start();
     this.scheduleExpiry(this.sequencer.tick());
@@ -135,7 +144,7 @@ export class SequencerRunner {
       startedAtMs: this.startedAtMs,
       lastZxid: tree.lastProcessedZxid,
       // Apache's count is its nodes map's size, which holds the root twice ("/" and its "" alias).
-      nodeCount: tree.nodes.size,
+      nodeCount: tree.nodeCount + 1,
       watchCount: tree.dataWatches.size + tree.childWatches.size,
       dataWatchConnections: tree.dataWatches.watcherCount(),
       dataWatchPaths: tree.dataWatches.pathCount,
@@ -150,6 +159,10 @@ export class SequencerRunner {
       authFailed: seq.stats.authFailed,
       connectionsRejected: seq.stats.connectionsRejected,
       throttledOps: seq.stats.throttledOps,
+      requestThrottleWaits: seq.stats.requestThrottleWaits,
+      stalls: seq.stats.stalls,
+      stallMsTotal: seq.stats.stallMsTotal,
+      stallMsMax: seq.stats.stallMsMax,
       fsyncs: logStats.fsyncs,
       fsyncMsTotal: logStats.fsyncMsTotal,
       fsyncMsMax: logStats.fsyncMsMax,
@@ -194,6 +207,8 @@ export class SequencerRunner {
     this.reaper.stop();
     this.lag.stop();
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.gate.auditServer('serverStop');
+    await this.gate.audit?.close();
     await this.storage.close();
     await this.pool.destroy();
   }

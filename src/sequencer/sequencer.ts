@@ -28,11 +28,10 @@ import { Reader, JuteError } from '../jute/reader.js';
 import { Writer } from '../jute/writer.js';
 import { OpCode, Xid, KeeperState, opName } from '../jute/opcodes.js';
 import { Err, KeeperError, KeeperErrorWithBody, errName } from '../jute/errors.js';
-import { readAuthPacket } from '../jute/records.js';
 import type { Txn, TxnHeader } from '../jute/txn.js';
 import type { RingReader } from '../ring/spsc-ring.js';
 import {
-  CloseReason, MSG_HEADER_BYTES, REFUSED_FLAG_SEND_INVALID, REQ_CLOSED, REQ_CONNECT, REQ_PACKET, REQ_TOUCH,
+  CONNECT_FLAG_AUTH_IDS, CloseReason, MSG_HEADER_BYTES, REFUSED_FLAG_SEND_INVALID, REQ_CLOSED, REQ_CONNECT, REQ_PACKET, REQ_TOUCH,
 } from '../ring/messages.js';
 import { DataTree, type ApplyResult, type NodeStat } from '../tree/data-tree.js';
 import { SessionTracker } from '../tree/session-tracker.js';
@@ -45,6 +44,8 @@ import type { ReplyChannel } from './reply-channel.js';
 import type { TxnLogPort } from './txn-log-port.js';
 import type { SnapshotSource } from '../persistence/snapshot-format.js';
 import { ConnectionThrottle } from './connection-throttle.js';
+import { SecurityGate } from './security-gate.js';
+import type { Id } from '../jute/records.js';
 
 /** What the sequencer asks of storage beyond the log: when and how to snapshot. */
 export interface SnapshotScheduler {
@@ -74,20 +75,6 @@ function isWriteOp(type: number): boolean {
   }
 }
 
-/**
- * Ops Apache accepts (Request.isValid) that zoonode does not implement yet:
- * answered UNIMPLEMENTED in order, and the connection lives on. Anything
- * neither implemented nor listed here is refused as Apache refuses an
- * unknown op: UNIMPLEMENTED, then the connection closes.
- */
-function isPendingOp(type: number): boolean {
-  switch (type) {
-    case OpCode.sasl:
-      return true;
-    default:
-      return false;
-  }
-}
 
 export interface SequencerOptions {
   config: Config;
@@ -99,6 +86,8 @@ export interface SequencerOptions {
   snapshots?: SnapshotScheduler;
   /** Called after a txn log failure while writes are refused; resolves true once the disk works again. */
   probeLog?: () => Promise<boolean>;
+  /** Authentication (x509 ids, SASL, enforcement) and the audit log; none when absent. */
+  security?: SecurityGate;
 }
 
 export interface SequencerStats {
@@ -109,13 +98,32 @@ export interface SequencerStats {
   authFailed: number;
   connectionsRejected: number;
   throttledOps: number;
+  /** Times the sequencer stopped taking requests (globalOutstandingLimit / request_throttle_max_requests reached). */
+  requestThrottleWaits: number;
+  /** Stalls detected (the expiry timer came late), their total and longest length (ms). */
+  stalls: number;
+  stallMsTotal: number;
+  stallMsMax: number;
 }
+
+/**
+ * Stall detection: the expiry timer arriving this much later than asked is
+ * a stall of the sequencer (or of the whole process), and that time is
+ * excluded from every session's deadline: tickTime/2, kept within these bounds.
+ */
+const stallMinMsFloor = 100;
+const stallMinMsCeil = 500;
+/** Batches drained right after a stall, before anything may expire (pings that queued up meanwhile). */
+const stallDrainBatchesMax = 64;
+/** Reply bytes parked for full reply rings beyond which no new request is taken. */
+const replyBacklogBytesMax = 8 * 1024 * 1024;
 
 export class Sequencer implements ReadContext {
   readonly tree: DataTree;
   readonly policy: AclPolicy;
   readonly stats: SequencerStats = {
     packetsReceived: 0, packetsSent: 0, proposals: 0, commits: 0, authFailed: 0, connectionsRejected: 0, throttledOps: 0,
+    requestThrottleWaits: 0, stalls: 0, stallMsTotal: 0, stallMsMax: 0,
   };
   /** Records taken per drain of the rings (sequencer batch sizes). */
   readonly batchSize = new LatencyTracker();
@@ -142,12 +150,24 @@ export class Sequencer implements ReadContext {
   private rr = 0;
   private publishedZxid = -1;
   private readonly throttle: ConnectionThrottle;
-  /** Proposals in flight at most before requests are left in the rings (backpressure). */
+  /** Proposals in flight plus requests parked behind them, at most, before requests are left in the rings (backpressure). */
   private readonly inflightMax: number;
+  /** Requests parked in session queues behind their session's pending writes. */
+  private queuedRequests = 0;
   private throttledSince = 0;
+  /** When the expiry timer was asked to fire (clock ms); 0 before the first tick. */
+  private tickDueAt = 0;
+  /** A late expiry timer by at least this much is a stall. */
+  private readonly stallMinMs: number;
+  /** Since when no request could be taken (throttled, or replies waiting for ring room); 0 while taking them. */
+  private inputBlockedSince = 0;
+  /** The last interval excluded from session deadlines [from, until], so overlapping stalls count once. */
+  private excludedFrom = 0;
+  private excludedUntil = 0;
   /** Called when backpressure lifts (commits made room): the host wakes its pump. */
   onUnthrottle: () => void = () => {};
   private readonly eventSink = (conn: Conn, eventType: number, path: string): void => this.event(conn, eventType, path);
+  private readonly gate: SecurityGate;
 
   constructor(
     private readonly opts: SequencerOptions,
@@ -158,7 +178,12 @@ export class Sequencer implements ReadContext {
   ) {
     const cfg = opts.config;
     this.tree = tree ?? new DataTree({ extendedTypes: cfg.extendedTypesEnabled });
-    this.policy = { skipACL: cfg.skipACL, superDigest: cfg.superDigest };
+    this.gate = opts.security ?? new SecurityGate(null, null);
+    const sec = this.gate.settings;
+    this.policy = {
+      skipACL: cfg.skipACL, superDigest: cfg.superDigest,
+      schemes: sec === null ? undefined : new Set(sec.schemes), letAnySaslUserDoX: sec?.letAnySaslUserDoX ?? null,
+    };
     this.prep = new Prep(this.tree, {
       extendedTypes: cfg.extendedTypesEnabled,
       reconfigEnabled: cfg.reconfigEnabled,
@@ -177,6 +202,7 @@ export class Sequencer implements ReadContext {
     }, opts.clock.nowMs());
     this.inflightMax = cfg.requestThrottleMaxRequests > 0
       ? Math.min(cfg.globalOutstandingLimit, cfg.requestThrottleMaxRequests) : cfg.globalOutstandingLimit;
+    this.stallMinMs = Math.min(stallMinMsCeil, Math.max(stallMinMsFloor, cfg.tickTime / 2));
     txnLog.onDurable = (zxid) => this.durableUpTo(zxid);
     txnLog.onFailure = (err) => this.onLogFailure(err);
     const now = opts.clock.nowMs();
@@ -196,7 +222,7 @@ export class Sequencer implements ReadContext {
       return out;
     },
     acls: () => this.tree.aclCache.entries(),
-    node: (path) => this.tree.getNode(path),
+    root: () => this.tree.getNode('')!,
   };
 
   /** Writes are refused (the txn log failed) until the disk works again. */
@@ -212,12 +238,17 @@ export class Sequencer implements ReadContext {
    * NOTREADONLY (the log was cut back, so none of them will be replayed),
    * their pending changes are dropped, and writes are refused while reads go
    * on. The disk is probed until it works again.
+   *
+   * If the log could not be cut back (err.inDoubt), those writes may or may
+   * not be replayed after a restart: their clients lose the connection
+   * instead of hearing that the write failed (as when a server dies).
    */
   private onLogFailure(err: Error): void {
     if (this.logFailed) return;
     this.logFailed = true;
+    const inDoubt = (err as { inDoubt?: boolean }).inDoubt === true;
     log.error(`txn log failed (${err.message}): refusing writes with NOTREADONLY and serving reads; ` +
-      'writes resume once the log directory is writable again');
+      (inDoubt ? 'writes resume after a restart' : 'writes resume once the log directory is writable again'));
     const failed = this.pipeline.slice(this.pipelineHead);
     this.pipeline.length = 0;
     this.pipelineHead = 0;
@@ -229,11 +260,19 @@ export class Sequencer implements ReadContext {
       const s = p.session;
       if (s !== null) {
         const i = s.queue.findIndex((q) => q.kind === 'proposal' && q.proposal === p);
-        if (i >= 0) s.queue.splice(i, 1);
+        if (i >= 0 && p.origin === ORIGIN_CLIENT && p.conn !== null && !inDoubt) {
+          // The NOTREADONLY answer keeps the write's place: what the session sent before it is answered first.
+          s.queue[i] = { kind: 'error', conn: p.conn, xid: p.xid, err: Err.NOTREADONLY };
+          this.queuedRequests++;
+        } else if (i >= 0) {
+          s.queue.splice(i, 1);
+        }
         touched.add(s);
       }
       if (p.origin === ORIGIN_CONNECT && s !== null) {
-        // The session never became durable: it does not exist.
+        // The session never became durable: it does not exist (nor do requests pipelined behind its handshake).
+        for (const q of s.queue) if (q.kind !== 'proposal') this.queuedRequests--;
+        s.queue.length = 0;
         this.sessions.delete(s.id);
         this.tracker.remove(s);
         if (p.conn !== null && p.conn.alive) {
@@ -245,7 +284,10 @@ export class Sequencer implements ReadContext {
         s.closing = false;
         this.tracker.touch(s, this.opts.clock.nowMs());
       }
-      if (p.origin === ORIGIN_CLIENT && p.conn !== null) this.replyHeader(p.conn, p.xid, this.tree.lastProcessedZxid, Err.NOTREADONLY);
+      if (p.origin === ORIGIN_CLIENT && p.conn !== null && inDoubt && p.conn.alive) {
+        this.channels[p.conn.worker]!.close(p.conn.connId, CloseReason.serverShutdown);
+        this.detach(p.conn);
+      }
     }
     for (const s of touched) this.runQueued(s);
     this.publish();
@@ -279,9 +321,19 @@ export class Sequencer implements ReadContext {
     return false;
   }
 
-  /** Too many proposals in flight: new requests wait in the rings (and sockets pause behind them). */
+  /**
+   * Too many proposals in flight, or requests parked behind them: new
+   * requests wait in the rings (and sockets pause behind them). Like Apache's
+   * globalOutstandingLimit, reads waiting for their session's writes count.
+   */
   get throttled(): boolean {
-    return this.outstanding.size >= this.inflightMax;
+    return this.outstanding.size + this.queuedRequests >= this.inflightMax;
+  }
+
+  /** Replies parked for full reply rings: take no new request until they drain. */
+  private replyBacklogged(): boolean {
+    for (const ch of this.channels) if (ch.backlogBytes > replyBacklogBytesMax) return true;
+    return false;
   }
 
   /**
@@ -296,36 +348,83 @@ export class Sequencer implements ReadContext {
     if (this.throttled) {
       if (this.throttledSince === 0) {
         this.throttledSince = this.opts.clock.nowMs();
-        log.warn(`request throttle: ${this.outstanding.size} requests in flight (limit ${this.inflightMax}); ` +
-          'new requests wait until the txn log catches up');
+        this.stats.requestThrottleWaits++;
+        log.warn(`request throttle: ${this.outstanding.size} txns in flight and ${this.queuedRequests} requests behind them ` +
+          `(limit ${this.inflightMax}); new requests wait until the txn log catches up`);
       }
       backlog = true;
     }
     if (!backlog) {
+      if (this.inputBlockedSince !== 0) this.inputResumed();
       const n = this.inputs.length;
       const before = this.stats.packetsReceived;
+      // One clock reading per batch: sessions touched by its requests share it.
+      this.batchNowMs = this.opts.clock.nowMs();
       for (let k = 0; k < n; k++) {
         const i = (this.rr + k) % n;
         if (this.drainRing(i)) more = true;
       }
       const taken = this.stats.packetsReceived - before;
-      if (taken > 0) this.batchSize.record(taken, this.opts.clock.nowMs());
+      if (taken > 0) this.batchSize.record(taken, this.batchNowMs);
       this.rr = (this.rr + 1) % Math.max(1, n);
       this.txnLog.flush();
     }
     this.publish();
     let overflow = false;
     for (const ch of this.channels) if (ch.backlogged) overflow = true;
+    if ((backlog || this.throttled || this.replyBacklogged()) && this.inputBlockedSince === 0) {
+      this.inputBlockedSince = this.opts.clock.nowMs();
+    }
     // Throttled: nothing to do until commits make room (they wake the pump), so do not spin.
     return more || overflow;
   }
+
+  /**
+   * Requests flow again after input was blocked. Pings waited in the rings
+   * meanwhile, unseen: a long enough block is a stall for the sessions.
+   */
+  private inputResumed(): void {
+    const now = this.opts.clock.nowMs();
+    const since = this.inputBlockedSince;
+    this.inputBlockedSince = 0;
+    if (now - since >= this.stallMinMs) this.excludeStall(since, now, 'no request could be taken: throttled or reply rings full');
+  }
+
+  /**
+   * The sequencer could not hear clients from `from` to `to`: move every
+   * session deadline later by that time (counted once where stalls overlap).
+   */
+  private excludeStall(from: number, to: number, why: string): void {
+    const a = this.excludedFrom;
+    const b = this.excludedUntil;
+    // The part of [from, to] outside the last excluded interval [a, b].
+    const ms = Math.round(Math.max(0, Math.min(to, a) - from) + Math.max(0, to - Math.max(from, b)));
+    if (from <= b && to >= a) {
+      this.excludedFrom = Math.min(a, from);
+      this.excludedUntil = Math.max(b, to);
+    } else {
+      this.excludedFrom = from;
+      this.excludedUntil = to;
+    }
+    if (ms <= 0) return;
+    this.tracker.excludeStall(ms);
+    const st = this.stats;
+    st.stalls++;
+    st.stallMsTotal += ms;
+    if (ms > st.stallMsMax) st.stallMsMax = ms;
+    log.warn(`sequencer stalled for ${ms} ms; session deadlines moved by ${ms} ms (${why})`);
+  }
+
+  /** The clock when the current input batch began (drainRing's callees use it). */
+  private batchNowMs = 0;
 
   private drainRing(worker: number): boolean {
     const ring = this.inputs[worker]!;
     let n = 0;
     for (; n < sequencerBatchMax; n++) {
-      // Backpressure: leave requests in the ring while too many proposals are in flight.
-      if (this.outstanding.size >= this.inflightMax) break;
+      // Backpressure: leave requests in the ring while too many are in flight
+      // or too many replies wait for room in a reply ring.
+      if (this.throttled || this.replyBacklogged()) break;
       const at = ring.next();
       if (at < 0) break;
       const view = ring.view;
@@ -368,6 +467,11 @@ export class Sequencer implements ReadContext {
     const passwd = Buffer.from(r.buffer() ?? new Uint8Array(0));
     const address = r.ustring() ?? '';
     const port = r.int();
+    let proved: Id[] | null = null;
+    if (flags & CONNECT_FLAG_AUTH_IDS) {
+      proved = [];
+      for (let n = r.int(); n > 0; n--) proved.push({ scheme: r.ustring() ?? '', id: r.ustring() ?? '' });
+    }
     const key = connKey(worker, connId);
     const channel = this.channels[worker]!;
     const sid = hiLoToBigInt(sidHi, sidLo);
@@ -408,6 +512,7 @@ export class Sequencer implements ReadContext {
       this.tracker.touch(session, this.opts.clock.nowMs());
       session.conn = conn;
       conn.session = session;
+      if (proved !== null) this.gate.connectIds(conn, proved);
       const p = this.newProposal(session, 0, OpCode.createSession, { type: OpCode.createSession, timeOut: timeoutMs }, ORIGIN_CONNECT);
       p.conn = conn;
       session.queue.push({ kind: 'proposal', proposal: p });
@@ -436,13 +541,14 @@ export class Sequencer implements ReadContext {
     this.tracker.touch(session, this.opts.clock.nowMs());
     session.conn = conn;
     conn.session = session;
+    if (proved !== null) this.gate.connectIds(conn, proved);
     channel.connected(connId, timeoutMs, session.idHi, session.idLo, session.passwd, this.tree.lastProcessedZxid);
     if (log.enabled('debug')) log.debug(`session 0x${hex64(sid)} reconnected from ${address}:${port}`);
   }
 
   private onTouch(worker: number, connId: number): void {
     const s = this.conns.get(connKey(worker, connId))?.session;
-    if (s !== undefined && s !== null && !s.closing) this.tracker.touch(s, this.opts.clock.nowMs());
+    if (s !== undefined && s !== null && !s.closing) this.tracker.touch(s, this.batchNowMs);
   }
 
   private onClosed(worker: number, connId: number): void {
@@ -460,9 +566,31 @@ export class Sequencer implements ReadContext {
     if (s !== null && s.conn === conn) s.conn = null;
   }
 
-  /** Expire sessions whose deadline has passed. Returns ms until the next check. */
+  /**
+   * Expire sessions whose deadline has passed. Returns ms until the next
+   * check; the host calls again then. A call that comes late by stallMinMs
+   * or more means this thread (or the whole process: GC, a suspended VM,
+   * SIGSTOP) stood still, and clients could not reach it: that time is
+   * excluded from every deadline. Pings that queued up during the stall are
+   * then drained, and expiry waits one more tick so that I/O threads that
+   * stood still too can hand over what their sockets hold; a session whose
+   * client is really gone expires at its deadline with the stall left out.
+   * Likewise nothing expires while input is blocked (throttled), since
+   * pings wait unseen in the rings; that time is excluded when it ends.
+   */
   tick(): number {
     const now = this.opts.clock.nowMs();
+    let defer = false;
+    if (this.tickDueAt !== 0 && now - this.tickDueAt >= this.stallMinMs) {
+      this.excludeStall(this.tickDueAt, now, 'the session expiry timer fired late');
+      for (let i = 0; i < stallDrainBatchesMax && this.drain(); i++) { /* input first */ }
+      defer = true;
+    }
+    if (this.inputBlockedSince !== 0 && now - this.inputBlockedSince >= this.stallMinMs) defer = true;
+    if (defer) {
+      this.tickDueAt = now + this.tracker.tickMs;
+      return this.tracker.tickMs;
+    }
     const expired = this.tracker.expire(now);
     const expiring: string[] = [];
     for (const s of expired) {
@@ -485,7 +613,10 @@ export class Sequencer implements ReadContext {
       this.txnLog.flush();
       this.publish();
     }
-    return Math.max(1, this.tracker.waitMs(this.opts.clock.nowMs()));
+    const after = this.opts.clock.nowMs();
+    const wait = Math.max(1, this.tracker.waitMs(after));
+    this.tickDueAt = after + wait;
+    return wait;
   }
 
   // ---- requests -------------------------------------------------------------
@@ -505,17 +636,30 @@ export class Sequencer implements ReadContext {
       this.channels[worker]!.close(connId, CloseReason.sessionClosed);
       return;
     }
-    if (!session.closing) this.tracker.touch(session, this.opts.clock.nowMs());
+    if (!session.closing) this.tracker.touch(session, this.batchNowMs);
+    // Apache answers every ping with xid -2, whatever xid it came with.
+    if (type === OpCode.ping) xid = Xid.ping;
 
     if (type === OpCode.auth) {
       this.onAuth(conn, xid, r);
+      return;
+    }
+    if (type === OpCode.sasl) {
+      this.onSasl(conn, xid, r);
+      return;
+    }
+    if (this.gate.enforced && !this.gate.mayProceed(conn)) {
+      // Apache's AuthenticationHelper: answer, then close the connection (the session lives on until it expires).
+      this.replyHeader(conn, xid, 0, Err.SESSIONCLOSEDREQUIRESASLAUTH);
+      this.channels[conn.worker]!.close(conn.connId, CloseReason.authFailed);
+      this.detach(conn);
       return;
     }
     if (isWriteOp(type) || type === OpCode.closeSession) {
       this.propose(conn, session, xid, type, r);
       return;
     }
-    if (!isReadOp(type) && !isPendingOp(type)) {
+    if (!isReadOp(type)) {
       // Apache's UnimplementedRequestProcessor: answer, then close the connection.
       log.warn(`received packet of unknown type ${type} from session 0x${hex64(session.id)}; closing its connection`);
       this.replyHeader(conn, xid, -1, Err.UNIMPLEMENTED);
@@ -525,23 +669,32 @@ export class Sequencer implements ReadContext {
     }
     if (session.queue.length > 0) {
       session.queue.push({ kind: 'request', conn, xid, type, body: Buffer.from(r.buf.subarray(r.pos, r.end)) });
+      this.queuedRequests++;
       return;
     }
     this.runRead(conn, session, xid, type, r);
   }
 
   private onAuth(conn: Conn, xid: number, r: Reader): void {
-    let ids;
-    let scheme = '?';
+    // AuthPacket {int type, ustring scheme, buffer auth}
+    let scheme: string | null;
+    let auth: Uint8Array | null;
     try {
-      const pkt = readAuthPacket(r);
-      scheme = pkt.scheme;
-      ids = authenticate(this.policy, pkt.scheme, pkt.auth);
+      r.int();
+      scheme = r.ustring();
+      auth = r.buffer();
     } catch (e) {
       if (!(e instanceof JuteError)) throw e;
-      ids = null;
+      // As Apache: an AuthPacket that does not decode closes the connection, unanswered.
+      log.warn(`malformed auth packet from ${conn.address}:${conn.port} (${e.message}); closing the connection`);
+      this.channels[conn.worker]!.close(conn.connId, CloseReason.authFailed);
+      this.detach(conn);
+      return;
     }
+    const ids = scheme === null ? null
+      : scheme === 'x509' ? this.gate.x509Ids(conn) : authenticate(this.policy, scheme, auth, conn.address);
     if (ids === null) {
+      this.gate.auditAuth(conn, `auth:${scheme}`, 'failure');
       this.stats.authFailed++;
       log.warn(`authentication failed for scheme '${scheme}' from ${conn.address}:${conn.port}; closing the connection`);
       this.replyHeader(conn, xid, 0, Err.AUTHFAILED);
@@ -549,10 +702,36 @@ export class Sequencer implements ReadContext {
       this.detach(conn);
       return;
     }
-    for (const id of ids) {
-      if (!conn.authInfo.some((a) => a.scheme === id.scheme && a.id === id.id)) conn.authInfo.push(id);
-    }
+    for (const id of ids) conn.addAuth(id);
+    this.gate.auditAuth(conn, `auth:${scheme}`, 'success');
     this.replyHeader(conn, xid, 0, Err.OK);
+  }
+
+  /**
+   * SASL (opcode 102): GetSASLRequest {buffer token} → ReplyHeader {xid, 0,
+   * err} + SetSASLResponse {buffer token}, answered at once as Apache's
+   * processSasl does. A failed login closes the connection after the reply.
+   */
+  private onSasl(conn: Conn, xid: number, r: Reader): void {
+    let token: Uint8Array | null;
+    try {
+      token = r.buffer();
+    } catch (e) {
+      if (!(e instanceof JuteError)) throw e;
+      log.warn(`malformed SASL packet from ${conn.address}:${conn.port} (${e.message}); closing the connection`);
+      this.channels[conn.worker]!.close(conn.connId, CloseReason.authFailed);
+      this.detach(conn);
+      return;
+    }
+    const out = this.gate.sasl(conn, token);
+    if (out.err !== Err.OK) this.stats.authFailed++;
+    const w = this.w.reset();
+    w.int(xid).long(0).int(out.err).buffer(out.token);
+    this.send(conn, w);
+    if (out.close) {
+      this.channels[conn.worker]!.close(conn.connId, CloseReason.authFailed);
+      this.detach(conn);
+    }
   }
 
   private runRead(conn: Conn, session: Session, xid: number, type: number, r: Reader): void {
@@ -574,10 +753,14 @@ export class Sequencer implements ReadContext {
     if (this.logFailed) {
       // No txn can be made durable: answer in order, without a zxid.
       if (session.queue.length === 0) this.replyHeader(conn, xid, this.tree.lastProcessedZxid, Err.NOTREADONLY);
-      else session.queue.push({ kind: 'error', conn, xid, err: Err.NOTREADONLY });
+      else {
+        session.queue.push({ kind: 'error', conn, xid, err: Err.NOTREADONLY });
+        this.queuedRequests++;
+      }
       return;
     }
     const zxid = this.lastZxid + 1;
+    const audit = this.gate.audit === null ? null : this.gate.auditInfo(type, r);
     let txn: Txn;
     let hdrType = type;
     try {
@@ -595,6 +778,7 @@ export class Sequencer implements ReadContext {
     p.conn = conn;
     p.xid = xid;
     p.requestType = type;
+    p.audit = audit;
     session.queue.push({ kind: 'proposal', proposal: p });
   }
 
@@ -660,17 +844,16 @@ export class Sequencer implements ReadContext {
   private commit(p: Proposal): void {
     this.outstanding.delete(p.zxid);
     this.stats.commits++;
+    // Audit: the ephemerals a closeSession deletes (read before it applies).
+    const ephemerals = this.gate.audit !== null && p.hdr.type === OpCode.closeSession && p.session !== null
+      ? [...(this.tree.ephemerals.get(p.session.id) ?? [])] : null;
     const rc = this.tree.processTxn(p.hdr, p.txn);
     this.prep.applied(p.zxid);
     const session = p.session;
+    if (ephemerals !== null) this.gate.auditEphemerals(session!.id, ephemerals, (path) => this.tree.getNode(path) === undefined);
+    if (p.audit !== null && p.conn !== null) this.gate.auditWrite(p.conn, p.requestType, p.audit, rc, p.hdr.type === OpCode.error);
 
     if (p.hdr.type === OpCode.createSession && session !== null) session.created = true;
-    const snaps = this.opts.snapshots;
-    if (snaps !== undefined && snaps.noteTxn()) {
-      snaps.startSnapshot(this.snapshotSource, this.tree.lastProcessedZxid)?.catch((e: Error) => {
-        log.error(`snapshot failed: ${e.message}; the txn log keeps every change, the next snapshot will be tried later`);
-      });
-    }
 
     if (p.origin === ORIGIN_CONNECT) {
       const conn = p.conn!;
@@ -693,6 +876,15 @@ export class Sequencer implements ReadContext {
       }
     }
 
+    // After the session table has taken this txn in: a snapshot named after
+    // it must not list a session it closed.
+    const snaps = this.opts.snapshots;
+    if (snaps !== undefined && snaps.noteTxn()) {
+      snaps.startSnapshot(this.snapshotSource, this.tree.lastProcessedZxid)?.catch((e: Error) => {
+        log.error(`snapshot failed: ${e.message}; the txn log keeps every change, the next snapshot will be tried later`);
+      });
+    }
+
     if (session !== null) {
       const head = session.queue.shift();
       assert(head !== undefined && head.kind === 'proposal' && head.proposal === p,
@@ -706,6 +898,7 @@ export class Sequencer implements ReadContext {
     const q = session.queue;
     while (q.length > 0 && q[0]!.kind !== 'proposal') {
       const item = q.shift() as Exclude<QueuedItem, { kind: 'proposal' }>;
+      this.queuedRequests--;
       if (item.kind === 'error') {
         this.replyHeader(item.conn, item.xid, this.tree.lastProcessedZxid, item.err);
         continue;

@@ -65,6 +65,8 @@ export class Conn implements Watcher {
   session: Session | null = null;
   alive = true;
   readonly authInfo: Id[];
+  /** The connection's SASL exchange (a DigestMd5Server), once it sent a SASL packet. */
+  saslServer: unknown = null;
 
   constructor(
     readonly worker: number,
@@ -76,6 +78,26 @@ export class Conn implements Watcher {
     this.authInfo = [{ scheme: 'ip', id: clientIpId(address) }];
   }
 
+  /**
+   * Adds an authenticated id (once). The ids are kept in the order Apache's
+   * connections hold them, a ConcurrentHashMap-backed set: by hash bucket
+   * of the Id, which is the order whoAmI, the audit log's user field and an
+   * `auth` ACL's expansion show. Returns false if the id was there already.
+   */
+  addAuth(id: Id): boolean {
+    const a = this.authInfo;
+    if (a.some((x) => x.scheme === id.scheme && x.id === id.id)) return false;
+    a.push(id);
+    if (a.length > 1) {
+      let n = 16;
+      while (a.length >= n - (n >>> 2)) n <<= 1;
+      const order = a.map((x, i) => [javaIdBucket(x, n), i, x] as const);
+      order.sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+      for (let i = 0; i < order.length; i++) a[i] = order[i]![2];
+    }
+    return true;
+  }
+
   process(eventType: number, path: string, zxid: number, aclRef: number): void {
     if (this.alive) this.sink(this, eventType, path, zxid, aclRef);
   }
@@ -84,4 +106,17 @@ export class Conn implements Watcher {
 /** Map key for a connection: worker index and worker-local id. */
 export function connKey(worker: number, connId: number): number {
   return worker * 4294967296 + connId;
+}
+
+/** Java's String.hashCode. */
+function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** The bucket of an Id (jute's Id.hashCode) in a ConcurrentHashMap table of n slots. */
+function javaIdBucket(id: Id, n: number): number {
+  const h = (Math.imul(Math.imul(17, 37) + javaStringHash(id.scheme) | 0, 37) + javaStringHash(id.id)) | 0;
+  return ((h ^ (h >>> 16)) & 0x7fffffff) & (n - 1);
 }

@@ -3,7 +3,6 @@
 // ~snapCount txns (randomised as Apache does, so servers of an ensemble do
 // not snapshot together), and autopurge.
 
-import fs from 'node:fs';
 import { Logger } from '../util/log.js';
 import { LatencyTracker } from '../util/latency.js';
 import { hex64 } from '../util/long.js';
@@ -11,8 +10,8 @@ import type { Config } from '../config/config.js';
 import { OpCode } from '../jute/opcodes.js';
 import type { DataTree } from '../tree/data-tree.js';
 import {
-  recover, purge, SnapshotJob, writeSnapshotSync, versionDir, TxnLog, parseCompression,
-  type ChunkPool, type Compression, type RecoveryReport, type SnapshotResult, type SnapshotSource, type TxnEntry,
+  recover, purge, SnapshotJob, writeSnapshotSync, versionDir, TxnLog, parseCompression, nodeStorageFs,
+  type ChunkPool, type Compression, type RecoveryReport, type SnapshotResult, type SnapshotSource, type StorageFs, type TxnEntry,
 } from '../persistence/index.js';
 
 const log = new Logger('storage');
@@ -22,6 +21,17 @@ export interface RestoredState {
   /** Session id → timeout (ms) of every session alive in the recovered state. */
   sessions: Map<bigint, number>;
 }
+
+/** The storage's surroundings: the real ones by default, simulated ones in src/testing. */
+export interface StorageEnv {
+  fs: StorageFs;
+  /** Uniform in [0, 1): the snapshot interval's random part. */
+  random(): number;
+  /** Wall-clock milliseconds (when the last snapshot was written). */
+  wallMs(): number;
+}
+
+const realEnv: StorageEnv = { fs: nodeStorageFs, random: Math.random, wallMs: Date.now };
 
 export interface SessionView {
   /** Sessions whose createSession txn has been applied, with their timeouts. */
@@ -43,30 +53,31 @@ export class Storage {
   snapshotsTaken = 0;
   readonly snapshotTime = new LatencyTracker();
 
-  constructor(private readonly cfg: Config, private readonly pool: ChunkPool) {
+  constructor(private readonly cfg: Config, private readonly pool: ChunkPool, private readonly env: StorageEnv = realEnv) {
     this.snapDir = versionDir(cfg.dataDir);
     this.logDir = versionDir(cfg.dataLogDir);
-    fs.mkdirSync(this.snapDir, { recursive: true });
-    fs.mkdirSync(this.logDir, { recursive: true });
+    env.fs.mkdirSync(this.snapDir);
+    env.fs.mkdirSync(this.logDir);
     this.compression = parseCompression(cfg.snapshotCompressionMethod);
     this.log = new TxnLog({
       dir: this.logDir,
       preAllocBytes: cfg.preAllocSize * 1024,
       forceSync: cfg.forceSync,
       fsyncWarningThresholdMs: cfg.fsyncWarningThresholdMs,
+      storage: env.fs,
     });
     this.randRoll = this.newRoll();
   }
 
   private newRoll(): number {
-    return Math.floor(Math.random() * Math.max(1, Math.floor(this.cfg.snapCount / 2)));
+    return Math.floor(this.env.random() * Math.max(1, Math.floor(this.cfg.snapCount / 2)));
   }
 
   /** Load the newest snapshot and replay the logs into the (empty) tree. */
   restore(tree: DataTree): RestoredState {
     const sessions = new Map<bigint, number>();
     const report = recover(
-      { snapDir: this.snapDir, logDir: this.logDir, trustEmptySnapshot: this.cfg.snapshotTrustEmpty },
+      { snapDir: this.snapDir, logDir: this.logDir, trustEmptySnapshot: this.cfg.snapshotTrustEmpty, fs: this.env.fs },
       {
         reset: () => { tree.clearForRestore(); sessions.clear(); },
         session: (id, timeout) => { sessions.set(id, timeout); },
@@ -101,13 +112,13 @@ export class Storage {
 
   /** Write a snapshot at once (a new data directory; before serving). */
   snapshotSync(source: SnapshotSource, zxid: number): void {
-    const r = writeSnapshotSync(source, this.snapDir, zxid, this.compression, this.cfg.forceSync);
+    const r = writeSnapshotSync(source, this.snapDir, zxid, this.compression, this.cfg.forceSync, this.env.fs);
     this.noteSnapshot(r);
   }
 
   private noteSnapshot(r: SnapshotResult): void {
     this.lastSnapshot = r;
-    this.lastSnapshotAtMs = Date.now();
+    this.lastSnapshotAtMs = this.env.wallMs();
     this.snapshotsTaken++;
     this.snapshotTime.record(r.ms, performance.now());
     log.info(`wrote ${r.file}: ${r.nodes} nodes, ${r.bytes} bytes in ${r.ms.toFixed(0)} ms`);
@@ -158,7 +169,7 @@ export class Storage {
 
   purgeNow(): void {
     try {
-      purge(this.snapDir, this.logDir, this.cfg.autopurgeSnapRetainCount);
+      purge(this.snapDir, this.logDir, this.cfg.autopurgeSnapRetainCount, this.env.fs);
     } catch (e) {
       log.warn(`autopurge failed: ${(e as Error).message}`);
     }

@@ -15,6 +15,14 @@ export interface AclPolicy {
   skipACL: boolean;
   /** 'super:<base64 sha1>' as configured by DigestAuthenticationProvider.superDigest, or null. */
   superDigest: string | null;
+  /**
+   * Schemes with a registered provider beyond ip and digest: x509 (TLS
+   * configured) and sasl (an authProvider line). ACL ids of other schemes are
+   * INVALIDACL, as in Apache. Absent: ip and digest only.
+   */
+  schemes?: ReadonlySet<string>;
+  /** letAnySaslUserDoX: the sasl ACL id that any SASL-authenticated connection matches. */
+  letAnySaslUserDoX?: string | null;
 }
 
 /** digest scheme id for user:password: user:base64(sha1(user:password)). */
@@ -88,13 +96,28 @@ function ipMatches(clientAddr: string, spec: string): boolean {
   return true;
 }
 
-/** Schemes with a server-side provider, and whether an id of theirs is well formed. */
-function validId(scheme: string, id: string): boolean {
+const noProviders: AclPolicy = { skipACL: false, superDigest: null };
+
+/**
+ * Schemes with a server-side provider, and whether an id of theirs is well
+ * formed: x509 ids must parse as an X.500 name (X500Principal), sasl ids as a
+ * Kerberos name (KerberosName: with an '@', of the form a[/b]@c).
+ */
+function validId(policy: AclPolicy, scheme: string, id: string): boolean {
   switch (scheme) {
     case 'digest': return validDigestId(id);
     case 'ip': return parseIpRange(id) !== null;
+    case 'x509': return policy.schemes?.has('x509') === true && validX500Name(id);
+    case 'sasl': return policy.schemes?.has('sasl') === true && (!id.includes('@') || /^[^/@]*(\/[^/@]*)?@[^/@]*$/.test(id));
     default: return false;
   }
+}
+
+/** Roughly what X500Principal accepts: comma- or semicolon-separated type=value pairs (an empty name is valid). */
+function validX500Name(id: string): boolean {
+  if (id.trim() === '') return true;
+  const parts = id.split(/(?<!\\)[,;+]/);
+  return parts.every((p) => /^\s*([A-Za-z][A-Za-z0-9-]*|\d+(\.\d+)+)\s*=/.test(p));
 }
 
 /** Schemes whose ids count as "authenticated" for the auth scheme's expansion. */
@@ -108,7 +131,7 @@ function isAuthenticatedScheme(scheme: string): boolean {
  * the connection's authenticated ids (INVALIDACL without one), other schemes
  * must have a provider that accepts the id.
  */
-export function fixupACL(path: string, authInfo: AuthInfo, acls: ACL[] | null): ACL[] {
+export function fixupACL(path: string, authInfo: AuthInfo, acls: ACL[] | null, policy: AclPolicy = noProviders): ACL[] {
   if (acls === null || acls.length === 0) throw new KeeperError(Err.INVALIDACL, path);
   const uniq: ACL[] = [];
   for (const a of acls) {
@@ -129,7 +152,7 @@ export function fixupACL(path: string, authInfo: AuthInfo, acls: ACL[] | null): 
       }
       if (!any) throw new KeeperError(Err.INVALIDACL, path);
     } else {
-      if (!validId(scheme, id)) throw new KeeperError(Err.INVALIDACL, path);
+      if (!validId(policy, scheme, id)) throw new KeeperError(Err.INVALIDACL, path);
       out.push(a);
     }
   }
@@ -151,6 +174,8 @@ export function checkACL(policy: AclPolicy, acl: readonly ACL[], perm: number, a
     for (const cid of authInfo) {
       if (cid.scheme !== scheme) continue;
       if (scheme === 'ip' ? ipMatches(cid.id, id) : cid.id === id) return;
+      // Apache's SASLAuthenticationProvider.matches: the SASL user 'super', and letAnySaslUserDoX.
+      if (scheme === 'sasl' && (cid.id === 'super' || (policy.letAnySaslUserDoX != null && id === policy.letAnySaslUserDoX))) return;
     }
   }
   throw new KeeperError(Err.NOAUTH, path);
@@ -162,13 +187,16 @@ export function isSuper(policy: AclPolicy, authInfo: AuthInfo): boolean {
 }
 
 /**
- * Handle an addauth packet. Returns the id to add, or null when the scheme
- * has no provider (AUTHFAILED). A digest with the superDigest's credentials
- * also grants super.
+ * Handle an addauth packet. Returns the ids to add, or null when the scheme
+ * has no provider or the provider refuses (AUTHFAILED). Apache's providers:
+ * `ip` ignores the credentials and adds the client's address (which the
+ * connection already has); `digest` needs credentials (a null buffer fails)
+ * and, with the superDigest's credentials, also grants super.
  */
-export function authenticate(policy: AclPolicy, scheme: string, auth: Uint8Array | null): Id[] | null {
-  if (scheme !== 'digest') return null;
-  const text = auth === null ? '' : Buffer.from(auth).toString('utf8');
+export function authenticate(policy: AclPolicy, scheme: string, auth: Uint8Array | null, clientAddress: string | null = null): Id[] | null {
+  if (scheme === 'ip') return clientAddress === null ? null : [{ scheme: 'ip', id: clientIpId(clientAddress) }];
+  if (scheme !== 'digest' || auth === null) return null;
+  const text = Buffer.from(auth).toString('utf8');
   const id = digestId(text);
   const out: Id[] = [];
   if (policy.superDigest !== null && id === policy.superDigest) out.push({ scheme: 'super', id: '' });

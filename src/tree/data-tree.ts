@@ -1,14 +1,20 @@
-// The DataTree: znodes by full path, as Apache's DataTree keeps them, and the
-// deterministic application of committed txns. Applying a txn fires the
+// The DataTree: znodes reached from the root through each node's children by
+// name, and the deterministic application of committed txns. Unlike Apache,
+// there is no map from full path to node: a lookup walks the path's segments
+// (a few small-map lookups), which costs about what one lookup in a map of
+// millions costs, saves the full path string and its map entry per node
+// (about 140 bytes of a ~480-byte node), lets no single Map pass V8's 2^24
+// entries, and makes tree walks (snapshots, counts) follow references. Applying a txn fires the
 // watches it triggers, synchronously and in Apache's order (NodeCreated then
 // the parent's NodeChildrenChanged; NodeDeleted on data then child watchers,
 // then the parent's NodeChildrenChanged), so a watcher's event is emitted
 // before the reply of the write that caused it.
 //
 // Invariants:
-//   - nodes holds "/" and the alias "" for the root, /zookeeper,
-//     /zookeeper/quota and /zookeeper/config from construction;
-//   - every node but the root is in its parent's children set by name;
+//   - the root ("/", alias ""), /zookeeper, /zookeeper/quota and
+//     /zookeeper/config exist from construction;
+//   - every node but the root is in its parent's children map by name, and
+//     is reachable only that way; count is the number of nodes (root included);
 //   - lastProcessedZxid only grows and is set after a whole txn (a whole
 //     multi) has been applied;
 //   - the tree never reads the clock: times come from txn headers.
@@ -18,7 +24,6 @@ import { Err, KeeperError } from '../jute/errors.js';
 import type { ACL } from '../jute/records.js';
 import type { Txn, TxnHeader } from '../jute/txn.js';
 import { hiLoToBigInt } from '../util/long.js';
-import { SpillMap } from '../util/spill-map.js';
 import { AclCache, OPEN_UNSAFE_ACL_REF, READ_ACL_UNSAFE } from './acl-cache.js';
 import { CONFIG_PATH, PROC_PATH, QUOTA_PATH } from './paths.js';
 import { WatchManager, MODE_STANDARD, type Watcher } from './watch-manager.js';
@@ -60,7 +65,8 @@ export interface DataTreeOptions {
 }
 
 export class DataTree {
-  readonly nodes = new SpillMap<string, ZNode>();
+  /** Nodes in the tree, the root and the built-in nodes included. */
+  private count = 0;
   readonly aclCache = new AclCache();
   readonly dataWatches = new WatchManager();
   readonly childWatches = new WatchManager();
@@ -78,18 +84,15 @@ export class DataTree {
 
   constructor(opts: DataTreeOptions) {
     this.extendedTypes = opts.extendedTypes;
-    const empty = new Uint8Array(0);
+    const empty = '';
     this.root = new ZNode(empty, OPEN_UNSAFE_ACL_REF, 0, 0, 0, 0);
-    this.nodes.set('', this.root);
-    this.nodes.set('/', this.root);
     const proc = new ZNode(empty, OPEN_UNSAFE_ACL_REF, 0, 0, 0, 0);
-    this.root.addChild('zookeeper');
-    this.nodes.set(PROC_PATH, proc);
-    proc.addChild('quota');
-    this.nodes.set(QUOTA_PATH, new ZNode(empty, OPEN_UNSAFE_ACL_REF, 0, 0, 0, 0));
-    proc.addChild('config');
+    this.root.addChild(PROC_PATH.substring(1), proc);
+    const quota = new ZNode(empty, OPEN_UNSAFE_ACL_REF, 0, 0, 0, 0);
+    proc.addChild(QUOTA_PATH.substring(PROC_PATH.length + 1), quota);
     const config = new ZNode(empty, OPEN_UNSAFE_ACL_REF, 0, 0, 0, 0);
-    this.nodes.set(CONFIG_PATH, config);
+    proc.addChild(CONFIG_PATH.substring(PROC_PATH.length + 1), config);
+    this.count = 4;
     // The config node is readable by all and writable by none (ZOOKEEPER-2014);
     // Apache sets it with setACL(..., version -1), which leaves aversion at -1.
     config.acl = this.aclCache.convert(READ_ACL_UNSAFE.slice());
@@ -98,12 +101,46 @@ export class DataTree {
   }
 
   get nodeCount(): number {
-    // "" aliases the root.
-    return this.nodes.size - 1;
+    return this.count;
   }
 
+  /**
+   * The node at a path, or undefined. "" and "/" are the root; any other
+   * path must be "/" followed by non-empty segments separated by "/" (so
+   * "/a/", "/a//b" and "a" resolve to nothing, as in Apache's map).
+   */
   getNode(path: string): ZNode | undefined {
-    return this.nodes.get(path);
+    const len = path.length;
+    if (len <= 1) return len === 0 || path.charCodeAt(0) === 47 ? this.root : undefined;
+    if (path.charCodeAt(0) !== 47) return undefined;
+    let node = this.root;
+    let start = 1;
+    for (;;) {
+      const children = node.children;
+      if (children === null) return undefined;
+      const slash = path.indexOf('/', start);
+      if (slash < 0) return children.get(path.substring(start));
+      if (slash === start) return undefined;
+      const next = children.get(path.substring(start, slash));
+      if (next === undefined) return undefined;
+      node = next;
+      start = slash + 1;
+    }
+  }
+
+  /** Every node with its path, parents before children (the root as "/"). For tools and tests: it builds every path. */
+  *walk(): IterableIterator<[string, ZNode]> {
+    yield ['/', this.root];
+    const stack: [string, ZNode][] = [['', this.root]];
+    while (stack.length > 0) {
+      const [prefix, node] = stack.pop()!;
+      if (node.children === null) continue;
+      for (const [name, child] of node.children) {
+        const path = `${prefix}/${name}`;
+        yield [path, child];
+        if (child.children !== null) stack.push([path, child]);
+      }
+    }
   }
 
   aclOf(n: ZNode): readonly ACL[] {
@@ -113,16 +150,16 @@ export class DataTree {
   // ---- mutations (from committed txns only) ---------------------------------
 
   createNode(
-    path: string, data: Uint8Array | null, acl: ACL[] | null, ownerHi: number, ownerLo: number,
+    path: string, data: string | null, acl: ACL[] | null, ownerHi: number, ownerLo: number,
     parentCVersion: number, zxid: number, time: number,
   ): ZNode {
     const slash = path.lastIndexOf('/');
     const parentName = path.substring(0, slash);
     const name = path.substring(slash + 1);
-    const parent = this.nodes.get(parentName);
+    const parent = this.getNode(parentName);
     if (parent === undefined) throw new KeeperError(Err.NONODE, path);
     const aclRef = this.aclCache.convert(acl);
-    const existing = this.nodes.get(path);
+    const existing = parent.children === null ? undefined : parent.children.get(name);
     if (existing !== undefined) {
       // Apache re-points the existing node's ACL here (fuzzy snapshot replay).
       existing.acl = aclRef;
@@ -135,8 +172,8 @@ export class DataTree {
       parent.pzxid = zxid;
     }
     const node = new ZNode(data, aclRef, zxid, time, ownerHi, ownerLo);
-    parent.addChild(name);
-    this.nodes.set(path, node);
+    parent.addChild(name, node);
+    this.count++;
     this.approximateDataSize += path.length + (data === null ? 0 : data.length);
     switch (ephemeralType(ownerHi, ownerLo, this.extendedTypes)) {
       case EPHEMERAL_CONTAINER: this.containers.add(path); break;
@@ -163,14 +200,14 @@ export class DataTree {
     const slash = path.lastIndexOf('/');
     const parentName = path.substring(0, slash);
     const name = path.substring(slash + 1);
-    const parent = this.nodes.get(parentName);
+    const parent = this.getNode(parentName);
     if (parent === undefined) throw new KeeperError(Err.NONODE, path);
+    const node = parent.children === null ? undefined : parent.children.get(name);
     // Even when the child is already gone (fuzzy replay), pzxid moves forward.
     parent.removeChild(name);
     if (zxid > parent.pzxid) parent.pzxid = zxid;
-    const node = this.nodes.get(path);
     if (node === undefined) throw new KeeperError(Err.NONODE, path);
-    this.nodes.delete(path);
+    this.count--;
     this.aclCache.removeUsage(node.acl);
     this.approximateDataSize -= path.length + node.dataLength;
     switch (ephemeralType(node.ownerHi, node.ownerLo, this.extendedTypes)) {
@@ -193,8 +230,8 @@ export class DataTree {
     this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, parent.acl, null);
   }
 
-  setData(path: string, data: Uint8Array | null, version: number, zxid: number, time: number): ZNode {
-    const node = this.nodes.get(path);
+  setData(path: string, data: string | null, version: number, zxid: number, time: number): ZNode {
+    const node = this.getNode(path);
     if (node === undefined) throw new KeeperError(Err.NONODE, path);
     const bytesDiff = (data === null ? 0 : data.length) - node.dataLength;
     this.approximateDataSize += bytesDiff;
@@ -208,7 +245,7 @@ export class DataTree {
   }
 
   setACL(path: string, acl: ACL[], version: number): ZNode {
-    const node = this.nodes.get(path);
+    const node = this.getNode(path);
     if (node === undefined) throw new KeeperError(Err.NONODE, path);
     this.aclCache.removeUsage(node.acl);
     node.aversion = version;
@@ -326,7 +363,7 @@ export class DataTree {
     // A create replayed over a fuzzy snapshot that already holds the node
     // still carries the parent's cversion and pzxid forward (as Apache does).
     if ((txn.type === OpCode.create || txn.type === OpCode.create2) && rc.err === Err.NODEEXISTS) {
-      const parent = this.nodes.get(txn.path.substring(0, txn.path.lastIndexOf('/')));
+      const parent = this.getNode(txn.path.substring(0, txn.path.lastIndexOf('/')));
       if (parent !== undefined) {
         const cv = txn.parentCVersion === -1 ? parent.cversion + 1 : txn.parentCVersion;
         if (cv > parent.cversion) {
@@ -355,7 +392,7 @@ export class DataTree {
   private updateQuotaStats(path: string, bytesDiff: number, countDiff: number): void {
     const prefix = this.quotaPrefixOf(path);
     if (prefix === null) return;
-    const statsNode = this.nodes.get(`${quotaPathOf(prefix)}/${STATS_NODE}`);
+    const statsNode = this.getNode(`${quotaPathOf(prefix)}/${STATS_NODE}`);
     if (statsNode === undefined) return;
     const stats = StatsTrack.of(statsNode.data);
     const count = stats.count + countDiff;
@@ -363,7 +400,7 @@ export class DataTree {
     this.approximateDataSize -= statsNode.dataLength;
     statsNode.data = statsBytes(count, bytes);
     this.approximateDataSize += statsNode.dataLength;
-    const limits = StatsTrack.of(this.nodes.get(`${quotaPathOf(prefix)}/${LIMIT_NODE}`)?.data ?? null);
+    const limits = StatsTrack.of(this.getNode(`${quotaPathOf(prefix)}/${LIMIT_NODE}`)?.data ?? null);
     if (countDiff > 0 && limits.count > -1 && count > limits.count) {
       log.warn(`quota exceeded: ${prefix} count=${count} limit=${limits.count}`);
     }
@@ -374,18 +411,18 @@ export class DataTree {
 
   /** Recompute zookeeper_stats for a quota'd path from the subtree (the node itself included). */
   private recountQuota(path: string): void {
-    const statsNode = this.nodes.get(`${quotaPathOf(path)}/${STATS_NODE}`);
+    const statsNode = this.getNode(`${quotaPathOf(path)}/${STATS_NODE}`);
     if (statsNode === undefined) return;
     let count = 0;
     let bytes = 0;
     const stack = [path];
     while (stack.length > 0) {
       const p = stack.pop()!;
-      const n = this.nodes.get(p);
+      const n = this.getNode(p);
       if (n === undefined) continue;
       count++;
       bytes += n.dataLength;
-      if (n.children !== null) for (const c of n.children) stack.push(p === '/' ? `/${c}` : `${p}/${c}`);
+      if (n.children !== null) for (const c of n.children.keys()) stack.push(p === '/' ? `/${c}` : `${p}/${c}`);
     }
     this.approximateDataSize -= statsNode.dataLength;
     statsNode.data = statsBytes(count, bytes);
@@ -398,7 +435,7 @@ export class DataTree {
     const stack = [QUOTA_ROOT];
     while (stack.length > 0) {
       const p = stack.pop()!;
-      const n = this.nodes.get(p);
+      const n = this.getNode(p);
       if (n === undefined) continue;
       if (n.children === null) {
         if (p.endsWith(`/${LIMIT_NODE}`)) {
@@ -408,7 +445,7 @@ export class DataTree {
         }
         continue;
       }
-      for (const c of n.children) stack.push(`${p}/${c}`);
+      for (const c of n.children.keys()) stack.push(`${p}/${c}`);
     }
   }
 
@@ -416,8 +453,12 @@ export class DataTree {
 
   /** Empty the tree completely, built-in nodes included, before a snapshot is loaded. */
   clearForRestore(): void {
+    this.restoreParentPath = '\u0000';
+    this.restoreParent = null;
     this.quotaPaths.clear();
-    this.nodes.clear();
+    // A placeholder until the snapshot's root ("") arrives.
+    this.root = new ZNode('', OPEN_UNSAFE_ACL_REF, 0, 0, 0, 0);
+    this.count = 0;
     this.aclCache.clear();
     this.ephemerals.clear();
     this.containers.clear();
@@ -430,9 +471,12 @@ export class DataTree {
     this.aclCache.restore(ref, acls);
   }
 
+  private restoreParentPath = '\u0000';
+  private restoreParent: ZNode | null = null;
+
   /** Add a node read from a snapshot; nodes arrive parent first. The root's path is "". */
   restoreNode(path: string, s: {
-    data: Uint8Array | null; acl: number; czxid: number; mzxid: number; ctime: number; mtime: number;
+    data: string | null; acl: number; czxid: number; mzxid: number; ctime: number; mtime: number;
     version: number; cversion: number; aversion: number; ownerHi: number; ownerLo: number; pzxid: number;
   }): void {
     const node = new ZNode(s.data, s.acl, s.czxid, s.ctime, s.ownerHi, s.ownerLo);
@@ -445,13 +489,21 @@ export class DataTree {
     const slash = path.lastIndexOf('/');
     if (slash === -1) {
       this.root = node;
-      this.nodes.set('', node);
-      this.nodes.set('/', node);
+      this.count++;
     } else {
-      const parent = this.nodes.get(path.substring(0, slash));
-      if (parent === undefined) throw new Error(`invalid snapshot: the parent of ${path} is missing`);
-      parent.addChild(path.substring(slash + 1));
-      this.nodes.set(path, node);
+      // Nodes arrive in pre-order, siblings one after another: the last
+      // parent is usually the one wanted, without a lookup.
+      let parent: ZNode | undefined;
+      if (slash === this.restoreParentPath.length && path.startsWith(this.restoreParentPath)) parent = this.restoreParent!;
+      else {
+        const parentPath = path.substring(0, slash);
+        parent = this.getNode(parentPath);
+        if (parent === undefined) throw new Error(`invalid snapshot: the parent of ${path} is missing`);
+        this.restoreParentPath = parentPath;
+        this.restoreParent = parent;
+      }
+      parent.addChild(path.substring(slash + 1), node);
+      this.count++;
       switch (ephemeralType(s.ownerHi, s.ownerLo, this.extendedTypes)) {
         case EPHEMERAL_CONTAINER: this.containers.add(path); break;
         case EPHEMERAL_TTL: this.ttls.add(path); break;
@@ -469,6 +521,8 @@ export class DataTree {
   }
 
   finishRestore(lastZxid: number): void {
+    this.restoreParentPath = '\u0000';
+    this.restoreParent = null;
     this.aclCache.purgeUnused();
     this.setupQuotas();
     if (lastZxid > this.lastProcessedZxid) this.lastProcessedZxid = lastZxid;
@@ -479,7 +533,7 @@ export class DataTree {
   /** exists: registers the watch even when the node is absent (an exist watch), as Apache does. */
   statNode(path: string, watcher: Watcher | null): ZNode | undefined {
     if (watcher !== null) this.dataWatches.add(path, watcher, MODE_STANDARD);
-    return this.nodes.get(path);
+    return this.getNode(path);
   }
 
   /** getData: the caller has checked that the node exists. */

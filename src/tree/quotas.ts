@@ -26,8 +26,9 @@ export class StatsTrack {
     }
   }
 
-  static of(bytes: Uint8Array | null): StatsTrack {
-    return new StatsTrack(bytes === null ? '' : Buffer.from(bytes).toString('utf8'));
+  /** From a node's data (latin1-held bytes of UTF-8 text, as Apache decodes them). */
+  static of(data: string | null): StatsTrack {
+    return new StatsTrack(data === null ? '' : Buffer.from(data, 'latin1').toString('utf8'));
   }
 
   get(key: string): number {
@@ -41,8 +42,8 @@ export class StatsTrack {
 }
 
 /** What the server writes into zookeeper_stats. */
-export function statsBytes(count: number, bytes: number): Buffer {
-  return Buffer.from(`count=${count},bytes=${bytes}`, 'utf8');
+export function statsBytes(count: number, bytes: number): string {
+  return `count=${count},bytes=${bytes}`;
 }
 
 export function quotaPathOf(path: string): string {

@@ -2,29 +2,53 @@
 // a session to the bucket ceil-to-next-tick(now + timeout); a bucket expires
 // as a whole when its time comes. Pure bookkeeping over injected time, so the
 // sequencer and the tests drive it with any clock.
+//
+// Stalls: when the server itself stood still (a GC pause, a blocked disk, a
+// suspended VM, SIGSTOP), clients could not reach it, so that time must not
+// count against their sessions. excludeStall(ms) moves every deadline later
+// by ms at once: the tracker keeps its buckets on a "service clock" that is
+// the caller's monotonic time minus all the stall time excluded so far, and
+// converts at its edges. Every method takes and returns the caller's time.
 
 export interface Expirable {
   timeoutMs: number;
-  /** Bucket time the session sits in, or 0 when untracked. */
+  /** Bucket time the session sits in (service clock), or 0 when untracked. */
   expiresAt: number;
 }
 
 export class SessionTracker<S extends Expirable> {
   private readonly byTime = new Map<number, Set<S>>();
-  /** The next bucket time to examine. */
-  nextExpirationTime: number;
+  /** The next bucket time to examine (service clock). */
+  private nextBucket: number;
+  /** Stall time excluded so far: service clock = caller's clock - excludedMs. */
+  private excluded = 0;
 
   constructor(readonly tickMs: number, nowMs: number) {
-    this.nextExpirationTime = this.roundToNextInterval(nowMs);
+    this.nextBucket = this.roundToNextInterval(nowMs);
   }
 
   roundToNextInterval(t: number): number {
     return (Math.floor(t / this.tickMs) + 1) * this.tickMs;
   }
 
+  /** Total stall time excluded from every deadline so far (ms). */
+  get excludedMs(): number {
+    return this.excluded;
+  }
+
+  /** The next bucket time to examine, on the caller's clock. */
+  get nextExpirationTime(): number {
+    return this.nextBucket + this.excluded;
+  }
+
+  /** The session's deadline on the caller's clock (0 when untracked). */
+  deadlineOf(s: S): number {
+    return s.expiresAt === 0 ? 0 : s.expiresAt + this.excluded;
+  }
+
   /** (Re)arm the session's deadline from now. */
   touch(s: S, nowMs: number): void {
-    const at = this.roundToNextInterval(nowMs + s.timeoutMs);
+    const at = this.roundToNextInterval(nowMs - this.excluded + s.timeoutMs);
     if (at === s.expiresAt) return;
     this.unlink(s);
     let b = this.byTime.get(at);
@@ -50,6 +74,15 @@ export class SessionTracker<S extends Expirable> {
     }
   }
 
+  /**
+   * The server stood still for ms: move every deadline (and the next bucket
+   * check) ms later, so no session expires for time its client could not
+   * use. O(1): the buckets stay as they are on the service clock.
+   */
+  excludeStall(ms: number): void {
+    if (ms > 0) this.excluded += ms;
+  }
+
   /** Milliseconds until the next bucket is due (<= 0 if due now). */
   waitMs(nowMs: number): number {
     return this.nextExpirationTime - nowMs;
@@ -61,9 +94,10 @@ export class SessionTracker<S extends Expirable> {
    */
   expire(nowMs: number): S[] {
     const out: S[] = [];
-    while (nowMs >= this.nextExpirationTime) {
-      const t = this.nextExpirationTime;
-      this.nextExpirationTime += this.tickMs;
+    const now = nowMs - this.excluded;
+    while (now >= this.nextBucket) {
+      const t = this.nextBucket;
+      this.nextBucket += this.tickMs;
       const b = this.byTime.get(t);
       if (b === undefined) continue;
       this.byTime.delete(t);
@@ -75,9 +109,9 @@ export class SessionTracker<S extends Expirable> {
     return out;
   }
 
-  /** Expiry buckets (time → sessions), soonest first, for dump. */
+  /** Expiry buckets (deadline on the caller's clock → sessions), soonest first, for dump. */
   buckets(): [number, S[]][] {
-    return [...this.byTime.entries()].sort((a, b) => a[0] - b[0]).map(([t, b]) => [t, [...b]]);
+    return [...this.byTime.entries()].sort((a, b) => a[0] - b[0]).map(([t, b]) => [t + this.excluded, [...b]]);
   }
 
   get size(): number {

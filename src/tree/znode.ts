@@ -4,9 +4,14 @@
 // words so hot paths never build a bigint.
 
 import { Writer } from '../jute/writer.js';
+import { SpillMap, spillShardMaxDefault } from '../util/spill-map.js';
+
+/** A node's children by name: a Map, or a SpillMap past V8's 2^24-entry Map ceiling. */
+export type ChildMap = Map<string, ZNode> | SpillMap<string, ZNode>;
 
 export class ZNode {
-  data: Uint8Array | null;
+  /** The bytes as a one-byte (latin1) string (see src/jute/latin1.ts). */
+  data: string | null;
   acl: number;
   czxid: number;
   mzxid: number;
@@ -18,9 +23,10 @@ export class ZNode {
   aversion = 0;
   ownerHi: number;
   ownerLo: number;
-  children: Set<string> | null = null;
+  /** Children by name (null when there are none): walks of the tree follow these, never the path map. */
+  children: ChildMap | null = null;
 
-  constructor(data: Uint8Array | null, acl: number, zxid: number, time: number, ownerHi: number, ownerLo: number) {
+  constructor(data: string | null, acl: number, zxid: number, time: number, ownerHi: number, ownerLo: number) {
     this.data = data;
     this.acl = acl;
     this.czxid = zxid;
@@ -40,9 +46,11 @@ export class ZNode {
     return this.data === null ? 0 : this.data.length;
   }
 
-  addChild(name: string): void {
-    if (this.children === null) this.children = new Set();
-    this.children.add(name);
+  addChild(name: string, child: ZNode): void {
+    let children = this.children;
+    if (children === null) children = this.children = new Map();
+    else if (children instanceof Map && children.size >= spillShardMaxDefault) children = this.children = SpillMap.adopt(children);
+    children.set(name, child);
   }
 
   removeChild(name: string): boolean {

@@ -15,6 +15,14 @@ export function setThreadTag(tag: string): void {
   threadTag = tag;
 }
 
+export type LogSink = (level: LogLevel, component: string, msg: string) => void;
+let sink: LogSink | null = null;
+
+/** Hand log lines to a function instead of stdout/stderr (the simulator keeps them in its trace); null restores. */
+export function setLogSink(s: LogSink | null): void {
+  sink = s;
+}
+
 export class Logger {
   constructor(readonly component: string) {}
 
@@ -29,6 +37,10 @@ export class Logger {
 
   private write(level: LogLevel, msg: string): void {
     if (levelRank[level] < threshold) return;
+    if (sink !== null) {
+      sink(level, this.component, msg);
+      return;
+    }
     const tag = threadTag ? `${threadTag}/` : '';
     const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${tag}${this.component}] ${msg}\n`;
     if (levelRank[level] >= levelRank.warn) process.stderr.write(line);

@@ -12,6 +12,14 @@ export class SpillMap<K, V> {
 
   constructor(private readonly shardMax = spillShardMaxDefault) {}
 
+  /** A SpillMap whose first shard is `map` (taken over, not copied). */
+  static adopt<K, V>(map: Map<K, V>, shardMax = spillShardMaxDefault): SpillMap<K, V> {
+    const s = new SpillMap<K, V>(shardMax);
+    s.shards = [map];
+    s.count = map.size;
+    return s;
+  }
+
   get size(): number {
     return this.count;
   }
@@ -73,6 +81,10 @@ export class SpillMap<K, V> {
 
   *values(): IterableIterator<V> {
     for (const s of this.shards) yield* s.values();
+  }
+
+  [Symbol.iterator](): IterableIterator<[K, V]> {
+    return this.entries();
   }
 
   forEach(fn: (value: V, key: K) => void): void {

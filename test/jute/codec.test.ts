@@ -216,3 +216,20 @@ test('UTF-8 strings round-trip; invalid UTF-8 decodes to U+FFFD like Java', () =
   const bad = new Reader(w.bytes().subarray(w.bytes().length - 6));
   assert.equal(bad.ustring(), '\ufffd\ufffd');
 });
+
+test('Writer.ustring and pathJoin encode UTF-8 exactly as Buffer does, ASCII fast path or not', () => {
+  const samples = ['', 'a', '/zookeeper/quota', 'x'.repeat(64), 'y'.repeat(65), 'caf\u00e9', '\u{1f600}', 'ab\ud800cd',
+    `${'z'.repeat(63)}\u00ff`, 'n\u0000ul'];
+  for (const s of samples) {
+    const w = new Writer(8);
+    w.ustring(s);
+    const want = Buffer.from(s, 'utf8');
+    assert.equal(w.buf.readInt32BE(0), want.length, `length of ${JSON.stringify(s)}`);
+    assert.deepEqual(w.buf.subarray(4, w.pos), want, `bytes of ${JSON.stringify(s)}`);
+    const j = new Writer(8);
+    j.pathJoin(s, s);
+    const joined = Buffer.from(`${s}/${s}`, 'utf8');
+    assert.equal(j.buf.readInt32BE(0), joined.length);
+    assert.deepEqual(j.buf.subarray(4, j.pos), joined);
+  }
+});

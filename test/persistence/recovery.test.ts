@@ -16,7 +16,7 @@ import { sourceOf, targetOf, dumpTree } from '../support/tree-snapshot.js';
 const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const hdr = (zxid: number, type: number): TxnHeader => ({ clientIdHi: 1, clientIdLo: 2, cxid: zxid, zxid, time: 1e12 + zxid, type });
 const create = (zxid: number): [TxnHeader, Txn] => [hdr(zxid, OpCode.create),
-  { type: OpCode.create, path: `/n${zxid}`, data: Buffer.from(`d${zxid}`), acl, ephemeral: false, parentCVersion: -1 }];
+  { type: OpCode.create, path: `/n${zxid}`, data: `d${zxid}`, acl, ephemeral: false, parentCVersion: -1 }];
 
 /** Writes txns [from, to] into log files, rolling at each zxid in `rollAt`. */
 async function writeTxns(dir: string, from: number, to: number, rollAt: number[] = []): Promise<void> {

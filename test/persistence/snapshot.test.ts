@@ -29,7 +29,7 @@ class TxnMaker {
     this.applied.push({ hdr, txn });
   }
   create(p: string, data: Buffer | null, opts: { ephemeral?: boolean; acl?: typeof open } = {}): void {
-    this.apply(OpCode.create, { type: OpCode.create, path: p, data, acl: opts.acl ?? open, ephemeral: opts.ephemeral ?? false, parentCVersion: -1 });
+    this.apply(OpCode.create, { type: OpCode.create, path: p, data: data === null ? null : data.toString('latin1'), acl: opts.acl ?? open, ephemeral: opts.ephemeral ?? false, parentCVersion: -1 });
   }
 }
 
@@ -43,7 +43,7 @@ function sampleTree(nodes = 200): { tree: DataTree; sessions: Map<bigint, number
   m.create('/app/secret', Buffer.from('s'), { acl: digest });
   m.create('/app/eph', null, { ephemeral: true });
   for (let i = 0; i < nodes; i++) m.create(`/app/n${i}`, Buffer.alloc(100, i & 0xff));
-  m.apply(OpCode.setData, { type: OpCode.setData, path: '/app/n3', data: Buffer.from('changed'), version: 1 });
+  m.apply(OpCode.setData, { type: OpCode.setData, path: '/app/n3', data: 'changed', version: 1 });
   m.apply(OpCode.delete, { type: OpCode.delete, path: '/app/n4' });
   m.apply(OpCode.setACL, { type: OpCode.setACL, path: '/app/n5', acl: digest, version: 1 });
   return { tree, sessions: new Map([[BigInt(0x100) << 32n | 0x55n, 30000], [7n, 4000]]), m };
@@ -124,7 +124,7 @@ test('a fuzzy snapshot taken while the tree changes, plus the txns after its zxi
       switch (i % 4) {
         case 0: m.create(`/app/new${i}`, Buffer.from(`v${i}`)); break;
         case 1: m.apply(OpCode.delete, { type: OpCode.delete, path: `/app/n${(i * 7) % 2000}` }); break;
-        case 2: m.apply(OpCode.setData, { type: OpCode.setData, path: `/app/n${(i * 13) % 2000}`, data: Buffer.from(`w${i}`), version: i }); break;
+        case 2: m.apply(OpCode.setData, { type: OpCode.setData, path: `/app/n${(i * 13) % 2000}`, data: `w${i}`, version: i }); break;
         case 3: m.create(`/app/new${i - 3}/child`, null); break;
       }
     }

@@ -17,7 +17,7 @@ const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 function txn(zxid: number): [TxnHeader, Txn] {
   return [
     { clientIdHi: 0x100, clientIdLo: 7, cxid: zxid, zxid, time: 1_700_000_000_000 + zxid, type: OpCode.create },
-    { type: OpCode.create, path: `/n${zxid}`, data: Buffer.from(`value-${zxid}`), acl, ephemeral: false, parentCVersion: zxid },
+    { type: OpCode.create, path: `/n${zxid}`, data: `value-${zxid}`, acl, ephemeral: false, parentCVersion: zxid },
   ];
 }
 

@@ -55,7 +55,14 @@ export interface ApacheServer {
  * (existing) directory and leaves it in place on stop(); without one it gets
  * a fresh temporary dataDir, removed on stop().
  */
-export async function startApache(settings: Record<string, string | number> = {}): Promise<ApacheServer> {
+export interface ApacheOptions {
+  /** More JVM -D properties (e.g. -Djava.security.auth.login.config=FILE for SASL). */
+  jvmProps?: string[];
+  /** More classpath entries (e.g. Netty jars the Debian zookeeper.jar manifest does not name). */
+  classpath?: string[];
+}
+
+export async function startApache(settings: Record<string, string | number> = {}, opts: ApacheOptions = {}): Promise<ApacheServer> {
   const port = await freePort();
   const dir = tempDir('apache');
   const dataDir = typeof settings.dataDir === 'string' ? settings.dataDir : path.join(dir, 'data');
@@ -79,8 +86,8 @@ export async function startApache(settings: Record<string, string | number> = {}
     .filter(([k]) => k === 'extendedTypesEnabled' || k.startsWith('znode.container.'))
     .map(([k, v]) => (k.startsWith('znode.container.') ? `-D${k}=${v}` : `-Dzookeeper.${k}=${v}`));
   const child = spawn('/usr/bin/java', [
-    '-Xmx512m', '-XX:+UseSerialGC', ...jvmProps,
-    '-cp', `/etc/zookeeper/conf:${apacheJar}`,
+    '-Xmx512m', '-XX:+UseSerialGC', ...jvmProps, ...(opts.jvmProps ?? []),
+    '-cp', [`/etc/zookeeper/conf`, apacheJar, ...(opts.classpath ?? [])].join(':'),
     'org.apache.zookeeper.server.ZooKeeperServerMain', cfgFile,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

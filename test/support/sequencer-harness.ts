@@ -9,7 +9,7 @@ import {
   writeMsgHeader,
 } from '../../src/ring/messages.js';
 import { ReplyChannel } from '../../src/sequencer/reply-channel.js';
-import { Sequencer } from '../../src/sequencer/sequencer.js';
+import { Sequencer, type SequencerOptions } from '../../src/sequencer/sequencer.js';
 import type { TxnLogPort } from '../../src/sequencer/txn-log-port.js';
 import type { Txn, TxnHeader } from '../../src/jute/txn.js';
 import { Reader, Writer, readReplyHeader, readWatcherEvent } from '../../src/jute/index.js';
@@ -55,7 +55,8 @@ export class Harness {
   private readonly req: RingWriter;
   private readonly rep: RingReader;
 
-  constructor(settings: Record<string, string> = {}) {
+  /** `extra`: sequencer options beyond config and clock (a snapshot scheduler, restored sessions). */
+  constructor(settings: Record<string, string> = {}, extra: Partial<Pick<SequencerOptions, 'snapshots' | 'restoredSessions'>> = {}) {
     const lines = Object.entries({ dataDir: '/tmp/unused', tickTime: '2000', ...settings })
       .map(([key, value], i) => ({ source: 'harness', line: i + 1, key, value }));
     const cfg = buildConfig(lines, null, 2);
@@ -64,7 +65,7 @@ export class Harness {
     this.req = new RingWriter(reqSab);
     this.rep = new RingReader(repSab);
     const channel = new ReplyChannel(new RingWriter(repSab), { ring: () => {} });
-    this.seq = new Sequencer({ config: cfg, clock: this.clock, serverId: 0 }, [new RingReader(reqSab)], [channel], this.log);
+    this.seq = new Sequencer({ config: cfg, clock: this.clock, serverId: 0, ...extra }, [new RingReader(reqSab)], [channel], this.log);
   }
 
   private put(kind: number, connId: number, payload: Buffer, flags = 0): void {

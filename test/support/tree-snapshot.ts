@@ -10,7 +10,7 @@ export function sourceOf(tree: DataTree, sessions: Map<bigint, number>): Snapsho
   return {
     sessions: () => [...sessions.entries()],
     acls: () => tree.aclCache.entries(),
-    node: (path) => tree.getNode(path),
+    root: () => tree.getNode('')!,
   };
 }
 
@@ -32,11 +32,10 @@ export function targetOf(tree: DataTree, sessions: Map<bigint, number>): Recover
 /** Every node with its data, ACL and persisted stat, sorted by path. */
 export function dumpTree(tree: DataTree): string[] {
   const out: string[] = [];
-  for (const [path, n] of tree.nodes.entries()) {
-    if (path === '') continue;
-    out.push(JSON.stringify([path, n.data === null ? null : Buffer.from(n.data).toString('hex'), tree.aclOf(n),
+  for (const [path, n] of tree.walk()) {
+    out.push(JSON.stringify([path, n.data === null ? null : Buffer.from(n.data, 'latin1').toString('hex'), tree.aclOf(n),
       n.czxid, n.mzxid, n.pzxid, n.ctime, n.mtime, n.version, n.cversion, n.aversion, n.ownerHi, n.ownerLo,
-      n.children === null ? [] : [...n.children].sort()]));
+      n.children === null ? [] : [...n.children.keys()].sort()]));
   }
   return out.sort();
 }

@@ -38,7 +38,7 @@ test('zookeeper_stats is counted when created and kept current by creates, setDa
   assert.equal(stats(t, '/q'), 'count=2,bytes=8', 'counted from the subtree when the stats node appears');
   apply(t, create('/q/b', 'xy'));
   assert.equal(stats(t, '/q'), 'count=3,bytes=10');
-  apply(t, { type: OpCode.setData, path: '/q/a', data: Buffer.from('1'), version: 1 });
+  apply(t, { type: OpCode.setData, path: '/q/a', data: '1', version: 1 });
   assert.equal(stats(t, '/q'), 'count=3,bytes=6');
   apply(t, { type: OpCode.delete, path: '/q/b' });
   assert.equal(stats(t, '/q'), 'count=2,bytes=4');
@@ -57,7 +57,7 @@ test('after a restore, every quota is recounted', () => {
   apply(t, create('/zookeeper/quota/r', null));
   apply(t, create('/zookeeper/quota/r/zookeeper_limits', 'count=-1,bytes=100'));
   apply(t, create('/zookeeper/quota/r/zookeeper_stats', 'count=99,bytes=99'));
-  t.getNode('/zookeeper/quota/r/zookeeper_stats')!.data = Buffer.from('count=7,bytes=7');
+  t.getNode('/zookeeper/quota/r/zookeeper_stats')!.data = 'count=7,bytes=7';
   t.quotaPaths.clear();
   t.finishRestore(zxid);
   assert.ok(t.quotaPaths.has('/r'));

@@ -40,3 +40,24 @@ test('touching moves a session to a later bucket; removal stops its expiry', () 
   assert.deepEqual(t.expire(6000).map((x) => x.name), ['a']);
   assert.equal(t.waitMs(6000), 1000);
 });
+
+test('a stall excluded from deadlines moves every deadline and the next check by its length', () => {
+  const t = new SessionTracker<ReturnType<typeof s>>(1000, 0);
+  const a = s(3000, 'a');
+  const b = s(5000, 'b');
+  t.touch(a, 0);
+  t.touch(b, 0);
+  assert.equal(t.deadlineOf(a), 4000);
+  t.excludeStall(7500);
+  assert.equal(t.deadlineOf(a), 11500, 'deadline + stall, on the caller\'s clock');
+  assert.equal(t.deadlineOf(b), 13500);
+  assert.deepEqual(t.buckets().map(([at, ss]) => [at, ss.map((x) => x.name)]), [[11500, ['a']], [13500, ['b']]]);
+  assert.deepEqual(t.expire(11499), [], 'nothing expires for the stall itself');
+  assert.deepEqual(t.expire(11500).map((x) => x.name), ['a']);
+  // A touch after the stall counts from the real time again.
+  t.touch(b, 12000);
+  assert.equal(t.deadlineOf(b), 17500, 'next tick after 12000 - 7500 + 5000 on the service clock, + 7500');
+  assert.deepEqual(t.expire(17499), []);
+  assert.deepEqual(t.expire(17500).map((x) => x.name), ['b']);
+  assert.equal(t.excludedMs, 7500);
+});

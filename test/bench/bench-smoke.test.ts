@@ -1,0 +1,98 @@
+// No rot: every benchmark runs once at a tiny size in the normal test suite.
+// The numbers mean nothing here; the test checks that each benchmark still
+// runs end to end and produces sensible output (ops > 0, finite latencies,
+// p50 <= p99 <= p99.9, a JSON file and an HTML report with SVG charts).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runMicro } from '../../native-free-bench/micro.js';
+import { runBench } from '../../native-free-bench/run.js';
+import { defaults, WORKLOADS, type BenchOptions } from '../../native-free-bench/options.js';
+import type { BenchResults } from '../../native-free-bench/results.js';
+import { Histogram } from '../../native-free-bench/histogram.js';
+
+const benchDir = fileURLToPath(new URL('../../native-free-bench/', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+test('the latency histogram answers percentiles within 1 % of the exact ones', () => {
+  const h = new Histogram();
+  const xs: number[] = [];
+  let s = 7;
+  for (let i = 0; i < 20_000; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    const v = 0.01 + (s / 2147483648) ** 3 * 500;
+    xs.push(v);
+    h.record(v);
+  }
+  xs.sort((a, b) => a - b);
+  for (const p of [0.5, 0.9, 0.99, 0.999]) {
+    const exact = xs[Math.ceil(p * xs.length) - 1]!;
+    assert.ok(Math.abs(h.percentile(p) - exact) <= exact * 0.01 + 0.0001, `p${p}: ${h.percentile(p)} vs ${exact}`);
+  }
+  const other = new Histogram();
+  other.record(1000);
+  h.merge(other.data());
+  assert.equal(h.total, 20_001);
+  assert.ok(Math.abs(h.percentile(1) - 1000) <= 10);
+});
+
+test('micro-benchmarks run once at a tiny size', async () => {
+  const results = await runMicro({ tiny: true });
+  const names = results.map((r) => r.name).join('\n');
+  for (const what of ['jute encode GetDataResponse', 'jute decode CreateRequest', 'ring transfer', 'DataTree createNode', 'DataTree getNode',
+    'DataTree setData', 'watch trigger', 'txn log append + flush', 'snapshot encode']) {
+    assert.match(names, new RegExp(what.replace(/[+]/g, '\\+')));
+  }
+  for (const r of results) assert.ok(Number.isFinite(r.opsPerSec) && r.opsPerSec > 0, `${r.name}: ${r.opsPerSec}`);
+});
+
+test('the load benchmark runs every workload once at a tiny size and writes results.json and report.html', { timeout: 120_000 }, async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'zoonode-bench-smoke-'));
+  try {
+    const o: BenchOptions = {
+      ...defaults(true), workers: ['0'], workloads: [...WORKLOADS], depths: [1, 16], valueSizes: [100], sizedWorkloads: [],
+      warmupMs: 50, durationMs: 200, repeat: 1, serverWarmupMs: 0, clientThreads: 1, children: 50,
+      watchers: [5], watchRounds: 3, watchWarmupRounds: 1, stormSessions: 20, out,
+    };
+    const r = await runBench(o);
+    const json = JSON.parse(fs.readFileSync(r.json, 'utf8')) as BenchResults;
+    assert.equal(json.cells.length, WORKLOADS.length * 2 - 1);
+    for (const c of json.cells) {
+      const what = `${c.workload} x${c.depth}: ${JSON.stringify(c.samples[0])}`;
+      assert.ok(c.median !== null, what);
+      const m = c.median!;
+      assert.ok(m.opsPerSec > 0, what);
+      for (const v of [m.p50, m.p99, m.p999]) assert.ok(Number.isFinite(v) && v >= 0, what);
+      assert.ok(m.p50 <= m.p99 && m.p99 <= m.p999, what);
+      assert.equal(m.errors, 0, what);
+      assert.ok(m.rssMiB > 0, what);
+    }
+    const html = fs.readFileSync(r.html, 'utf8');
+    assert.match(html, /<svg[^>]*>/);
+    assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/, 'the report is self-contained');
+    assert.match(fs.readFileSync(r.markdown, 'utf8'), /\| getData \|/);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('durability and watch-memory benchmarks run at a tiny size', { timeout: 120_000 }, () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'zoonode-durability-smoke-'));
+  try {
+    const d = spawnSync(process.execPath, [path.join(benchDir, 'durability.js'), '--nodes', '2000', '--parents', '10', '--skip-apache',
+      '--load-ms', '300', '--out', out], { cwd: repoRoot, encoding: 'utf8', timeout: 90_000 });
+    assert.equal(d.status, 0, d.stderr);
+    const res = JSON.parse(fs.readFileSync(path.join(out, 'durability.json'), 'utf8'));
+    assert.ok(res.results.zoonode.restartToFirstReadMs > 0);
+    const w = spawnSync(process.execPath, ['--expose-gc', path.join(benchDir, 'watch-memory.js')], { encoding: 'utf8', timeout: 90_000 });
+    assert.equal(w.status, 0, w.stderr);
+    assert.match(w.stdout, /bytes\/watch/);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
