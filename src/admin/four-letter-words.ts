@@ -189,6 +189,8 @@ export function mntr(v: ServerView): string {
     ['zoonode_sequencer_stalls', s.stalls],
     ['zoonode_sequencer_stall_ms_total', s.stallMsTotal],
     ['zoonode_sequencer_stall_ms_max', s.stallMsMax],
+    ['zoonode_sequencer_heap_used_bytes', s.heapUsedBytes],
+    ['zoonode_sequencer_heap_limit_bytes', s.heapLimitBytes],
   );
   return rows.map(([k, val]) => `zk_${k}\t${val}\n`).join('');
 }

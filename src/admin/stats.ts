@@ -86,6 +86,9 @@ export interface SequencerSnapshot {
   stalls: number;
   stallMsTotal: number;
   stallMsMax: number;
+  /** The tree-holding thread's V8 heap: used and ceiling (heapMaxMb), bytes. */
+  heapUsedBytes: number;
+  heapLimitBytes: number;
   fsyncs: number;
   fsyncMsTotal: number;
   fsyncMsMax: number;

@@ -4,6 +4,7 @@
 // (threaded mode) and by main.ts in inline mode.
 
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 import { Piscina } from 'piscina';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../util/clock.js';
@@ -137,6 +138,7 @@ export class SequencerRunner {
     const seq = this.sequencer;
     const tree = seq.tree;
     const logStats = this.storage.log.stats;
+    const heap = v8.getHeapStatistics();
     const [lagP99, lagMax] = this.lag.read();
     let ephemerals = 0;
     for (const set of tree.ephemerals.values()) ephemerals += set.size;
@@ -163,6 +165,8 @@ export class SequencerRunner {
       stalls: seq.stats.stalls,
       stallMsTotal: seq.stats.stallMsTotal,
       stallMsMax: seq.stats.stallMsMax,
+      heapUsedBytes: heap.used_heap_size,
+      heapLimitBytes: heap.heap_size_limit,
       fsyncs: logStats.fsyncs,
       fsyncMsTotal: logStats.fsyncMsTotal,
       fsyncMsMax: logStats.fsyncMsMax,

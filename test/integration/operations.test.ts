@@ -144,3 +144,17 @@ for (const workers of [0, 2]) {
     });
   });
 }
+
+test('heapMaxMb sets the heap ceiling of the thread that holds the tree; mntr reports it and the heap in use', async () => {
+  const z = await startZoonode({ workers: 1, heapMaxMb: 1536 });
+  try {
+    const mntr = await word(z.port, 'mntr');
+    const limit = Number(/zk_zoonode_sequencer_heap_limit_bytes\t(\d+)/.exec(mntr)?.[1]);
+    const used = Number(/zk_zoonode_sequencer_heap_used_bytes\t(\d+)/.exec(mntr)?.[1]);
+    // V8's ceiling is the old generation asked for plus its young generation.
+    assert.ok(limit >= 1536 * 1048576 && limit < 1800 * 1048576, `heap ceiling ${limit} bytes for heapMaxMb=1536`);
+    assert.ok(used > 0 && used < limit, `heap in use ${used} bytes`);
+  } finally {
+    await z.stop();
+  }
+});
