@@ -123,6 +123,12 @@ export interface SnapshotJobOptions {
   fsync: boolean;
   /** Encoding budget per slice before yielding to the event loop. */
   sliceMs?: number;
+  /**
+   * After a slice that spent its whole budget, wait this long before the
+   * next (0: the next turn of the event loop). Leaves the thread's core to
+   * request handling and the other threads part of the time.
+   */
+  pauseMs?: number;
   /** Target size of an encoded chunk. */
   chunkBytes?: number;
   /** Chunks handed to the pool and not yet written, at most. */
@@ -160,12 +166,15 @@ export class SnapshotJob {
   private resolve!: (r: SnapshotResult) => void;
   private reject!: (e: Error) => void;
   private readonly sliceMs: number;
+  private readonly pauseMs: number;
+  private spent = false;
   private readonly chunkBytes: number;
   private readonly slotCount: number;
   private scheduled = false;
 
   constructor(source: SnapshotSource, private readonly opts: SnapshotJobOptions) {
     this.sliceMs = opts.sliceMs ?? 1;
+    this.pauseMs = opts.pauseMs ?? 0;
     this.chunkBytes = opts.chunkBytes ?? 1 << 20;
     this.slotCount = Math.max(1, opts.inflightMax ?? 4);
     this.done = new Promise((res, rej) => { this.resolve = res; this.reject = rej; });
@@ -203,7 +212,8 @@ export class SnapshotJob {
   private schedule(): void {
     if (this.scheduled || this.failed || this.encodingDone) return;
     this.scheduled = true;
-    setImmediate(this.slice);
+    if (this.spent && this.pauseMs > 0) setTimeout(this.slice, this.pauseMs);
+    else setImmediate(this.slice);
   }
 
   /** One slice: encode nodes until the budget is spent or a chunk is full. */
@@ -212,9 +222,12 @@ export class SnapshotJob {
     if (this.failed) return;
     if (this.current === null && !this.takeSlot()) return; // resumed when a slot is written
     const deadline = performance.now() + this.sliceMs;
-    while (!this.encoder.finished && this.w.pos < this.chunkBytes && performance.now() < deadline) {
+    let now = performance.now();
+    while (!this.encoder.finished && this.w.pos < this.chunkBytes && now < deadline) {
       this.encoder.step(this.w, 64);
+      now = performance.now();
     }
+    this.spent = now >= deadline;
     if (this.w.pos >= this.chunkBytes || this.encoder.finished) this.emitChunk();
     if (this.encoder.finished) {
       this.encodingDone = true;

@@ -142,6 +142,10 @@ export class Storage {
     this.log.roll();
     const job = new SnapshotJob(source, {
       dir: this.snapDir, zxid, compression: this.compression, pool: this.pool, fsync: this.cfg.forceSync,
+      // 1 ms slices with 1 ms pauses: measured on 2 cores (snapshot-latency.js,
+      // 1 M znodes), read p99.9 during a snapshot went from 2.3-2.9x the steady
+      // p99.9 to 1.6-1.7x, and the snapshot took ~20% longer.
+      sliceMs: 1, pauseMs: 1,
     });
     this.snapshotting = job;
     log.info(`taking snapshot 0x${zxid.toString(16)}`);
