@@ -67,12 +67,60 @@ function validEntryAfter(buf: Buffer, from: number): boolean {
   return false;
 }
 
-/** Reads one log file whole. Throws CorruptLogError for a bad header or corruption before the tail. */
+/**
+ * A log file read on demand: logs are preallocated (64 MiB of zeros by
+ * default) and usually hold far fewer bytes of txns, so the file is read in
+ * chunks as the scan advances and the zero tail past the last entry is never
+ * read (nor its pages touched: the buffer is allocated unfilled).
+ */
+class LazyFile {
+  readonly buf: Buffer;
+  loaded = 0;
+  private readonly size: number;
+
+  constructor(private readonly fsys: StorageFs, private readonly file: string, private readonly fd: number, size: number) {
+    this.size = size;
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  /** Make [0, min(n, size)) readable; returns a view of what is loaded. */
+  upTo(n: number): Buffer {
+    const want = Math.min(n, this.size);
+    while (this.loaded < want) {
+      const len = Math.min(this.size - this.loaded, Math.max(want - this.loaded, LOG_READ_CHUNK));
+      const got = this.fsys.readSync(this.fd, this.buf, this.loaded, len, this.loaded);
+      if (got <= 0) throw new CorruptLogError(this.file, this.loaded, 'the file ended before its size');
+      this.loaded += got;
+    }
+    return this.loaded === this.size ? this.buf : this.buf.subarray(0, this.loaded);
+  }
+}
+
+const LOG_READ_CHUNK = 4 << 20;
+
+/** Offset of the zxid in an entry's body (TxnHeader: clientId long, cxid int, zxid long). */
+const ZXID_AT = 12;
+
+/**
+ * Reads one log file. Throws CorruptLogError for a bad header or corruption
+ * before the tail. Entries below `fromZxid` are checked (checksum, end
+ * marker) but not decoded.
+ */
 export function scanLogFile(file: string, fromZxid = 0, fsys: StorageFs = nodeStorageFs): LogScan {
-  const buf = fsys.readFileSync(file);
-  if (buf.length <= FILE_HEADER_BYTES) {
+  const size = fsys.statSync(file).size;
+  const fd = fsys.openSync(file, 'r');
+  try {
+    return scanOpenLog(file, new LazyFile(fsys, file, fd, size), size, fromZxid);
+  } finally {
+    fsys.closeSync(fd);
+  }
+}
+
+function scanOpenLog(file: string, lf: LazyFile, size: number, fromZxid: number): LogScan {
+  let buf = lf.upTo(FILE_HEADER_BYTES + 1);
+  if (size <= FILE_HEADER_BYTES) {
     // Created, and the header perhaps cut short: no room for a txn.
-    return { file, entries: [], validEnd: buf.length, torn: null, firstZxid: -1, lastZxid: -1 };
+    return { file, entries: [], validEnd: size, torn: null, firstZxid: -1, lastZxid: -1 };
   }
   const magic = buf.readInt32BE(0);
   const version = buf.readInt32BE(4);
@@ -84,12 +132,32 @@ export function scanLogFile(file: string, fromZxid = 0, fsys: StorageFs = nodeSt
   let firstZxid = -1;
   let lastZxid = -1;
   for (;;) {
-    const e = entryAt(buf, p);
+    buf = lf.upTo(p + 12);
+    if (p + 12 <= buf.length) {
+      const len = buf.readInt32BE(p + 8);
+      if (len > 0) buf = lf.upTo(p + 13 + len);
+    }
+    let e = entryAt(buf, p);
+    if (e === null && buf.length < size && p + 12 > buf.length) {
+      buf = lf.upTo(size);
+      e = entryAt(buf, p);
+    }
     if (e === null) break;
     if (typeof e === 'string') {
+      buf = lf.upTo(size);
       if (validEntryAfter(buf, p)) throw new CorruptLogError(file, p, `${e}, and valid entries follow it`);
       torn = { offset: p, reason: e };
       break;
+    }
+    // Apache 3.8 logs the error txn of a malformed request under the current
+    // zxid, so a zxid may repeat; it replays such entries in file order, and so do we.
+    const z = e.body.length >= ZXID_AT + 8 ? e.body.readInt32BE(ZXID_AT) * 4294967296 + e.body.readUInt32BE(ZXID_AT + 4) : -1;
+    if (z < fromZxid && z >= 0) {
+      // Before the snapshot: only its zxid matters.
+      if (firstZxid < 0) firstZxid = z;
+      if (z > lastZxid) lastZxid = z;
+      p = e.end;
+      continue;
     }
     let entry: TxnEntry;
     try {
@@ -97,12 +165,10 @@ export function scanLogFile(file: string, fromZxid = 0, fsys: StorageFs = nodeSt
     } catch (err) {
       throw new CorruptLogError(file, p, `entry passes its checksum but does not decode: ${(err as Error).message}`);
     }
-    // Apache 3.8 logs the error txn of a malformed request under the current
-    // zxid, so a zxid may repeat; it replays such entries in file order, and so do we.
-    const z = entry.hdr.zxid;
-    if (firstZxid < 0) firstZxid = z;
-    if (z > lastZxid) lastZxid = z;
-    if (z >= fromZxid) entries.push({ ...entry, offset: p });
+    const zz = entry.hdr.zxid;
+    if (firstZxid < 0) firstZxid = zz;
+    if (zz > lastZxid) lastZxid = zz;
+    if (zz >= fromZxid) entries.push({ ...entry, offset: p });
     p = e.end;
   }
   return { file, entries, validEnd: p, torn, firstZxid, lastZxid };
