@@ -7,6 +7,11 @@
 //
 // node dist/native-free-bench/scale.js [--nodes 20000000] [--parents 2000]
 //   [--value 100] [--workers 1] [--read-seconds 10] [--sessions 8] [--keep DIR]
+//   [--snap-count 2000000]
+//
+// snapCount is raised from Apache's 100,000 by default: at 20 M znodes that
+// default would write some 200 snapshots of up to 4 GB each (no autopurge
+// within the run), over 400 GB of disk.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,7 +20,7 @@ import { ZkClient } from './zk-client.js';
 import { populate, runLoad } from './load.js';
 import { diskUsage, procStat, startZoonodeProcess, type ServerProcess } from './servers.js';
 
-interface Args { nodes: number; parents: number; value: number; workers: string; readSeconds: number; sessions: number; keep: string | null }
+interface Args { nodes: number; parents: number; value: number; workers: string; readSeconds: number; sessions: number; keep: string | null; snapCount: number }
 
 function parse(argv: string[]): Args {
   const get = (n: string) => { const i = argv.indexOf(`--${n}`); return i >= 0 ? argv[i + 1] : undefined; };
@@ -27,6 +32,7 @@ function parse(argv: string[]): Args {
     readSeconds: Number(get('read-seconds') ?? 10),
     sessions: Number(get('sessions') ?? 8),
     keep: get('keep') ?? null,
+    snapCount: Number(get('snap-count') ?? 2_000_000),
   };
 }
 
@@ -64,7 +70,7 @@ async function main(): Promise<void> {
   const args = parse(process.argv.slice(2));
   const dir = args.keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'zoonode-scale-'));
   fs.mkdirSync(dir, { recursive: true });
-  const settings = { workers: args.workers };
+  const settings = { workers: args.workers, snapCount: args.snapCount };
   const result: Record<string, unknown> = { args, machine: { cpus: os.cpus().length, memGiB: os.totalmem() / 2 ** 30, node: process.version } };
   let proc = await startZoonodeProcess(dir, settings, { config: '/dev/null' });
   try {

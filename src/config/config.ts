@@ -441,13 +441,15 @@ export function buildConfig(lines: readonly ConfigLine[], configFile: string | n
 }
 
 /**
- * What workers=auto picks. On 2 cores the sequencer and one I/O worker each
- * get a core; the load generator or the rest of the host takes what is left.
- * Beyond that, one worker per two further cores. (Revisited with measured
- * curves by the benchmark issue.)
+ * What workers=auto picks, from the benchmark's curves (README, "Choosing
+ * workers="). On 1-2 cores the threaded layouts lose: the hop through the
+ * rings costs more than a second thread gives when the clients, the
+ * sequencer and the I/O worker share two cores, so everything runs on one
+ * thread (0). With 3 cores one I/O worker; beyond that, one worker per two
+ * further cores (not measured here: this machine has 2 cores).
  */
 export function autoWorkers(cpuCount: number): number {
-  if (cpuCount <= 1) return 0;
+  if (cpuCount <= 2) return 0;
   if (cpuCount <= 3) return 1;
   return Math.min(workersMax, Math.max(1, Math.floor((cpuCount - 1) / 2)));
 }

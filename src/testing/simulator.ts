@@ -901,16 +901,25 @@ export class Simulation {
     const txn = p.txn;
     if (txn === null) return null;
     const out = new Set<string>();
-    const consider = (path: string): void => {
+    /** `earlier`: the ops of the same multi before this one, whose creates and deletes count for the parent's children. */
+    const consider = (path: string, earlier: readonly SubOp[]): void => {
       const since = p.checkedSince?.get(path) ?? p.commitSeqAtPrep;
-      if ((this.closedUnder.get(path) ?? 0) > since && (this.model.nodes.get(path)?.children.size ?? -1) === 0) out.add(path);
+      const node = this.model.nodes.get(path);
+      if (node === undefined || (this.closedUnder.get(path) ?? 0) <= since) return;
+      let children = node.children.size;
+      for (const o of earlier) {
+        if (parentOf(o.path) !== path) continue;
+        if (o.t === 'delete') children--;
+        else if (o.t === 'create') children++;
+      }
+      if (children === 0) out.add(path);
     };
-    if (req.op.t === 'delete' && txn.type === OpCode.error && txn.err === Err.NOTEMPTY) consider(req.op.path);
+    if (req.op.t === 'delete' && txn.type === OpCode.error && txn.err === Err.NOTEMPTY) consider(req.op.path, []);
     if (req.op.t === 'multi' && txn.type === OpCode.multi) {
       const ops = req.op.ops;
       txn.txns.forEach((t, i) => {
         const op = ops[i];
-        if (op !== undefined && op.t === 'delete' && t.type === OpCode.error && t.err === Err.NOTEMPTY) consider(op.path);
+        if (op !== undefined && op.t === 'delete' && t.type === OpCode.error && t.err === Err.NOTEMPTY) consider(op.path, ops.slice(0, i));
       });
     }
     return out.size > 0 ? out : null;

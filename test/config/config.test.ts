@@ -59,7 +59,8 @@ test('later lines win: command-line overrides apply after the file', () => {
 
 test('workers=auto picks from the core count', () => {
   assert.equal(autoWorkers(1), 0);
-  assert.equal(autoWorkers(2), 1);
+  assert.equal(autoWorkers(2), 0);
+  assert.equal(autoWorkers(3), 1);
   assert.equal(autoWorkers(8), 3);
   assert.equal(buildConfig(lines('dataDir=/x\n'), null, 2).workers, 1);
 });
