@@ -145,7 +145,10 @@ async function startInline(cfg: Config, security: PreparedSecurity): Promise<Run
   // Inline, the tree lives on the main thread, whose heap ceiling is fixed
   // when node starts.
   const heapLimitMb = v8.getHeapStatistics().heap_size_limit / 1048576;
-  if (cfg.heapMaxMb > heapLimitMb) {
+  if (cfg.heapMaxMb === 0) {
+    log.info(`workers=0: the tree is on the main thread, whose heap ceiling is node's ${heapLimitMb.toFixed(0)} MiB ` +
+      `(about ${Math.floor((heapLimitMb * 1048576) / 350 / 1e6)} M znodes of 100 B); for a larger tree use workers=1 (heapMaxMb) or node --max-old-space-size`);
+  } else if (cfg.heapMaxMb > heapLimitMb) {
     log.warn(`heapMaxMb=${cfg.heapMaxMb} applies to the sequencer thread (workers >= 1); with workers=0 the heap ceiling is ` +
       `node's own ${heapLimitMb.toFixed(0)} MiB: start node with --max-old-space-size=${cfg.heapMaxMb} for a larger tree`);
   }

@@ -207,6 +207,29 @@ export class DataTree {
     parent.removeChild(name);
     if (zxid > parent.pzxid) parent.pzxid = zxid;
     if (node === undefined) throw new KeeperError(Err.NONODE, path);
+    if (node.children !== null && node.children.size > 0) {
+      // Only in replay over a fuzzy snapshot: the snapshot caught the node
+      // with children that a later txn of the log will re-create (prep never
+      // lets a node with children be deleted). They go with it, unreachable.
+      const stack: [string, ZNode][] = [[path, node]];
+      while (stack.length > 0) {
+        const [p, n] = stack.pop()!;
+        if (n.children === null) continue;
+        for (const [childName, child] of n.children) {
+          const childPath = `${p}/${childName}`;
+          this.forget(childPath, child);
+          stack.push([childPath, child]);
+        }
+      }
+    }
+    this.forget(path, node);
+    const notified = this.dataWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl, null);
+    this.childWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl, notified);
+    this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, parent.acl, null);
+  }
+
+  /** The bookkeeping of a node leaving the tree (counts, ACL use, ephemerals, quotas); no watches. */
+  private forget(path: string, node: ZNode): void {
     this.count--;
     this.aclCache.removeUsage(node.acl);
     this.approximateDataSize -= path.length + node.dataLength;
@@ -223,11 +246,10 @@ export class DataTree {
         break;
       }
     }
-    if (parentName.startsWith(PROC_PATH) && name === LIMIT_NODE) this.quotaPaths.delete(parentName.substring(QUOTA_ROOT.length));
+    const slash = path.lastIndexOf('/');
+    const parentName = path.substring(0, slash);
+    if (parentName.startsWith(PROC_PATH) && path.substring(slash + 1) === LIMIT_NODE) this.quotaPaths.delete(parentName.substring(QUOTA_ROOT.length));
     this.updateQuotaStats(path, -node.dataLength, -1);
-    const notified = this.dataWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl, null);
-    this.childWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl, notified);
-    this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, parent.acl, null);
   }
 
   setData(path: string, data: string | null, version: number, zxid: number, time: number): ZNode {

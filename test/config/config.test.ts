@@ -62,7 +62,8 @@ test('workers=auto picks from the core count', () => {
   assert.equal(autoWorkers(2), 0);
   assert.equal(autoWorkers(3), 1);
   assert.equal(autoWorkers(8), 3);
-  assert.equal(buildConfig(lines('dataDir=/x\n'), null, 2).workers, 1);
+  assert.equal(buildConfig(lines('dataDir=/x\n'), null, 2).workers, 0);
+  assert.equal(buildConfig(lines('dataDir=/x\n'), null, 4).workers, 1);
 });
 
 test('the command line: -c, --port, --data-dir, key=value, --help, --version; bad options are errors', () => {

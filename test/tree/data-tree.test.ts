@@ -227,3 +227,21 @@ test('deleting a missing node is NONODE and changes nothing', () => {
   assert.equal(del(t, '/nope').err, Err.NONODE);
   assert.throws(() => t.setData('/nope', null, 1, 1, 1), KeeperError);
 });
+
+test('replay deleting a node that a fuzzy snapshot caught with children drops the children too (counts, ephemerals)', () => {
+  // The snapshot walk saw /b re-created with a child /b/y (txns 3 and 4 of
+  // the log); replay from the snapshot's zxid then applies delete /b (txn 2)
+  // to that /b before re-creating it. Found by the simulator (seed 332655082).
+  const t = new DataTree({ extendedTypes: false });
+  const base = t.nodeCount;
+  t.createNode('/b', 'v', null, 0, 0, -1, 3, 1000);
+  t.createNode('/b/y', null, null, 0x1234, 5, -1, 4, 1000);
+  assert.deepEqual([...t.ephemeralsOf(0x1234, 5)], ['/b/y']);
+  t.deleteNode('/b', 2);
+  assert.equal(t.nodeCount, base, 'the child is not counted once unreachable');
+  assert.deepEqual([...t.ephemeralsOf(0x1234, 5)], [], "the child's ephemeral entry went with it");
+  t.createNode('/b', 'v', null, 0, 0, -1, 3, 1000);
+  t.createNode('/b/y', null, null, 0x1234, 5, -1, 4, 1000);
+  assert.equal(t.nodeCount, base + 2);
+  assert.equal(t.getNode('/b/y')?.czxid, 4);
+});
