@@ -257,6 +257,10 @@ export class Prep {
     } else if (req.ttl >= 0) {
       throw new KeeperError(Err.BADARGUMENTS, req.path);
     }
+    // createTTL with a mode that is not a TTL mode: Apache 3.8 logs the txn
+    // and then dies applying it (a TTL owner from ttl -1), and cannot restart
+    // on that log. zoonode refuses it.
+    if (type === OpCode.createTTL && !mode.ttl) throw new KeeperError(Err.BADARGUMENTS, req.path);
     this.checkSession(session);
     // validatePathForCreate
     let path = req.path;

@@ -78,12 +78,28 @@ for (const workers of [0, 2]) {
  *   - sasl (102): the answer depends on the server's SASL configuration
  *     (none here; Apache then still answers some tokens);
  *   - checkWatches/removeWatches with watcher types 4 and 5: 3.9's meaning
- *     (3.8 answers MARSHALLINGERROR; see test/compat/differential.test.ts).
+ *     (3.8 answers MARSHALLINGERROR; see test/compat/differential.test.ts);
+ *   - createTTL (21) whose create mode is not a TTL mode: Apache 3.8 logs
+ *     it, then exits applying it (and its log then fails every restart);
+ *     zoonode answers BADARGUMENTS (a regression test below).
  */
 function deliberate(c: FuzzCase): boolean {
   const req = c.reqs?.[0];
   if (req === undefined) return true;
   if (req.type === OpCode.check || req.type === OpCode.createSession || req.type === OpCode.sasl) return true;
+  if (req.type === OpCode.createTTL) {
+    try {
+      const r = new Reader(c.bytes, 12);
+      r.ustring();
+      r.buffer();
+      const n = r.int();
+      for (let i = 0; i < n; i++) { r.int(); r.ustring(); r.ustring(); }
+      const flags = r.int();
+      return flags !== 5 && flags !== 6;
+    } catch {
+      return false;
+    }
+  }
   if (req.type === OpCode.checkWatches || req.type === OpCode.removeWatches) {
     try {
       const r = new Reader(c.bytes, 12);
@@ -270,6 +286,26 @@ for (const workers of [0, 2]) {
       const dg = await exchange(z!.port, [frame(Xid.auth, OpCode.auth, (w) => { w.int(0).ustring('digest').buffer(null); })]);
       assert.deepEqual(dg.replies, [[Xid.auth, Err.AUTHFAILED]]);
       assert.equal(dg.closed, true, 'AUTHFAILED closes the connection');
+    });
+
+    test('createTTL with a create mode that is not a TTL mode is BADARGUMENTS (Apache 3.8 exits on it)', async () => {
+      const ttlz = await startZoonode({ workers, extendedTypesEnabled: true });
+      try {
+        // createTTL {"/ttl-mode", data, open ACL, flags, ttl}: PERSISTENT, EPHEMERAL and CONTAINER with ttl -1, then a real TTL mode.
+        const req = (xid: number, flags: number, ttl: number) => frame(xid, OpCode.createTTL, (w) => {
+          w.ustring(`/ttl-mode-${xid}`).buffer(Buffer.from('x')).int(1).int(31).ustring('world').ustring('anyone').int(flags).long(ttl);
+        });
+        const ex = await exchange(ttlz.port, [req(1, 0, -1), req(2, 1, -1), req(3, 4, -1), req(4, 5, 60000)]);
+        assert.deepEqual(ex.replies, [[1, Err.BADARGUMENTS], [2, Err.BADARGUMENTS], [3, Err.BADARGUMENTS], [4, 0]]);
+        assert.equal(ex.closed, false);
+        ex.conn.destroy();
+        const c = await ZkClient.connect(ttlz.host, ttlz.port, { ping: false });
+        assert.equal(await c.exists('/ttl-mode-1'), null, 'nothing was created');
+        assert.notEqual(await c.exists('/ttl-mode-4'), null, 'the TTL node was');
+        await c.close();
+      } finally {
+        await ttlz.stop();
+      }
     });
 
     test('a ping behind a pending write is answered with xid -2, as every ping', async () => {
