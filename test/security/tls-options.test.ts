@@ -97,7 +97,7 @@ describe('ssl.clientAuth=want and none', { skip: sslSkip ?? false }, () => {
   });
 });
 
-describe('client.certReload: new key store files are picked up without a restart', { skip: sslSkip ?? false }, () => {
+for (const workers of [0, 2]) describe(`client.certReload, workers=${workers}: new key store files are picked up without a restart`, { skip: sslSkip ?? false }, () => {
   let z: TestServer;
   let dir: string;
   let keystore: string;
@@ -108,7 +108,7 @@ describe('client.certReload: new key store files are picked up without a restart
     fs.copyFileSync(certs.serverPem, keystore);
     port = await freePort();
     z = await startZoonode({
-      secureClientPort: port, secureClientPortAddress: '127.0.0.1', 'client.certReload': true, 'ssl.clientAuth': 'none',
+      workers, secureClientPort: port, secureClientPortAddress: '127.0.0.1', 'client.certReload': true, 'ssl.clientAuth': 'none',
       'ssl.keyStore.location': keystore,
     });
   });
