@@ -137,11 +137,7 @@ function scanOpenLog(file: string, lf: LazyFile, size: number, fromZxid: number)
       const len = buf.readInt32BE(p + 8);
       if (len > 0) buf = lf.upTo(p + 13 + len);
     }
-    let e = entryAt(buf, p);
-    if (e === null && buf.length < size && p + 12 > buf.length) {
-      buf = lf.upTo(size);
-      e = entryAt(buf, p);
-    }
+    const e = entryAt(buf, p);
     if (e === null) break;
     if (typeof e === 'string') {
       buf = lf.upTo(size);
@@ -149,26 +145,23 @@ function scanOpenLog(file: string, lf: LazyFile, size: number, fromZxid: number)
       torn = { offset: p, reason: e };
       break;
     }
+    // Entries before the snapshot are checked (checksum, end marker) but not
+    // decoded: only their zxid, read from the TxnHeader, matters.
+    let z = e.body.length >= ZXID_AT + 8 ? e.body.readInt32BE(ZXID_AT) * 4294967296 + e.body.readUInt32BE(ZXID_AT + 4) : -1;
+    let entry: TxnEntry | null = null;
+    if (z < 0 || z >= fromZxid) {
+      try {
+        entry = readTxnEntry(e.body);
+      } catch (err) {
+        throw new CorruptLogError(file, p, `entry passes its checksum but does not decode: ${(err as Error).message}`);
+      }
+      z = entry.hdr.zxid;
+    }
     // Apache 3.8 logs the error txn of a malformed request under the current
     // zxid, so a zxid may repeat; it replays such entries in file order, and so do we.
-    const z = e.body.length >= ZXID_AT + 8 ? e.body.readInt32BE(ZXID_AT) * 4294967296 + e.body.readUInt32BE(ZXID_AT + 4) : -1;
-    if (z < fromZxid && z >= 0) {
-      // Before the snapshot: only its zxid matters.
-      if (firstZxid < 0) firstZxid = z;
-      if (z > lastZxid) lastZxid = z;
-      p = e.end;
-      continue;
-    }
-    let entry: TxnEntry;
-    try {
-      entry = readTxnEntry(e.body);
-    } catch (err) {
-      throw new CorruptLogError(file, p, `entry passes its checksum but does not decode: ${(err as Error).message}`);
-    }
-    const zz = entry.hdr.zxid;
-    if (firstZxid < 0) firstZxid = zz;
-    if (zz > lastZxid) lastZxid = zz;
-    if (zz >= fromZxid) entries.push({ ...entry, offset: p });
+    if (firstZxid < 0) firstZxid = z;
+    if (z > lastZxid) lastZxid = z;
+    if (entry !== null && z >= fromZxid) entries.push({ ...entry, offset: p });
     p = e.end;
   }
   return { file, entries, validEnd: p, torn, firstZxid, lastZxid };
