@@ -5,26 +5,8 @@
 // compressed one is written back into the same slot when it fits (it almost
 // always does), else returned as its own buffer.
 
-import fs from 'node:fs';
-import os from 'node:os';
-import { isMainThread } from 'node:worker_threads';
 import { adler32 } from './checksum.js';
 import { compressChunk, type Compression } from './compression.js';
-
-// Snapshot chunks are background work: on a machine with few cores this
-// thread must not take a time slice from the sequencer or an I/O worker
-// while they have requests to answer (that shows as read latency during a
-// snapshot). Linux keeps a nice value per thread, so the lowest priority is
-// set on this thread alone (its id from /proc/thread-self). Elsewhere, or
-// when not allowed, the thread keeps the default priority.
-if (!isMainThread && process.platform === 'linux') {
-  try {
-    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) os.setPriority(tid, 19);
-  } catch {
-    // not permitted or no /proc: default priority
-  }
-}
 
 export interface ChunkTask {
   /** The slot holding the chunk at [0, length). */

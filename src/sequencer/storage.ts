@@ -144,7 +144,9 @@ export class Storage {
       dir: this.snapDir, zxid, compression: this.compression, pool: this.pool, fsync: this.cfg.forceSync,
       // 1 ms slices with 1 ms pauses: measured on 2 cores (snapshot-latency.js,
       // 1 M znodes), read p99.9 during a snapshot went from 2.3-2.9x the steady
-      // p99.9 to 1.6-1.7x, and the snapshot took ~20% longer.
+      // p99.9 to 1.6-1.7x, and the snapshot took ~20% longer. (The chunk
+      // threads keep the default priority: at nice 19 a busy machine starved
+      // them and snapshots stopped finishing.)
       sliceMs: 1, pauseMs: 1,
     });
     this.snapshotting = job;
