@@ -6,58 +6,18 @@
 #
 # usage: /usr/bin/python3 kazoo_chroot.py HOST:PORT CHROOT [WATCHDOG_SECONDS]
 
-import json
-import os
 import sys
 import threading
-import traceback
 
 from kazoo.client import KazooClient
-from kazoo.protocol.states import Callback
+from kazoo_harness import emit, start_watchdog, step, barrier
 
 HOSTS = sys.argv[1]
 CHROOT = sys.argv[2] if len(sys.argv) > 2 else "/app"
 WATCHDOG_S = float(sys.argv[3]) if len(sys.argv) > 3 else 30.0
 WAIT_S = 5.0
 
-_out_lock = threading.Lock()
-
-
-def emit(obj):
-    with _out_lock:
-        sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
-        sys.stdout.flush()
-
-
-def _watchdog():
-    emit({"step": "watchdog", "ok": False, "error": "scenario did not finish within %.0f s" % WATCHDOG_S})
-    os._exit(3)
-
-
-watchdog = threading.Timer(WATCHDOG_S, _watchdog)
-watchdog.daemon = True
-watchdog.start()
-
-
-def step(name):
-    def deco(fn):
-        try:
-            res = fn() or {}
-            res.update({"step": name, "ok": True})
-        except Exception as e:  # noqa: BLE001 - report every failure as data
-            res = {"step": name, "ok": False, "error": "%s: %s" % (type(e).__name__, e),
-                   "traceback": traceback.format_exc()}
-        emit(res)
-        return fn
-    return deco
-
-
-def barrier(client):
-    """Wait until every watch callback queued so far has run."""
-    done = threading.Event()
-    client.handler.dispatch_callback(Callback("watch", done.set, ()))
-    if not done.wait(WAIT_S):
-        raise RuntimeError("callback queue barrier timed out")
+watchdog = start_watchdog(WATCHDOG_S)
 
 
 def ev(e):

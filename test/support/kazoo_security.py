@@ -14,35 +14,18 @@
 #                          expired or untrusted certificate, no certificate)
 
 import json
-import os
 import sys
-import threading
 import traceback
 
 from kazoo.client import KazooClient
+from kazoo_harness import emit, start_watchdog
 from kazoo.exceptions import NoAuthError
 from kazoo.security import ACL, Id, Permissions
 
 SCENARIO = sys.argv[1]
 ARGS = json.loads(sys.argv[2])
 WATCHDOG_S = float(ARGS.get("watchdog", 40))
-_lock = threading.Lock()
-
-
-def emit(obj):
-    with _lock:
-        sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
-        sys.stdout.flush()
-
-
-def _watchdog():
-    emit({"step": "watchdog", "ok": False, "error": "scenario did not finish within %.0f s" % WATCHDOG_S})
-    os._exit(3)
-
-
-watchdog = threading.Timer(WATCHDOG_S, _watchdog)
-watchdog.daemon = True
-watchdog.start()
+watchdog = start_watchdog(WATCHDOG_S)
 
 
 def step(name, fn):
