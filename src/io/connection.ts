@@ -113,7 +113,14 @@ function isUpdate(type: number): boolean {
   }
 }
 
-const OUT_CHUNK = 16 * 1024;
+// Replies are encoded into one buffer per connection. A connection's first
+// buffer is small and comes from Node's shared pool (a connect storm makes one
+// per session); when a drain's replies do not fit, the next buffer is twice as
+// large, up to OUT_MAX. After a flush the socket usually has taken every byte
+// (writableLength 0) and the same buffer is filled again from its start, so a
+// busy connection allocates nothing per reply, whatever the value size.
+const OUT_FIRST = 512;
+const OUT_MAX = 256 * 1024;
 
 export class Connection {
   state = AWAIT_CONNECT;
@@ -155,6 +162,11 @@ export class Connection {
   private blockedOnOutput = false;
   private out: Buffer | null = null;
   private outLen = 0;
+  /** Size of the next reply buffer (see OUT_MAX). */
+  private outChunk = OUT_FIRST;
+  /** Start of the bytes in `out` not yet handed to the socket; `outLen` is their end. */
+  private outStart = 0;
+  /** Set when a drain wrote more than one chunk: the chunks go out in one writev at flushOut(). */
   private corked = false;
   private closeAfterFlush = false;
   /** Bytes still owed to the frame started by the last REP_FRAME (fragmented replies). */
@@ -347,24 +359,30 @@ export class Connection {
   // ---- output -----------------------------------------------------------------
 
   private reserveOut(n: number): Buffer {
-    if (this.out === null || this.outLen + n > this.out.length) {
-      if (this.out !== null && this.outLen > 0) this.writeOut();
-      this.out = Buffer.allocUnsafe(Math.max(OUT_CHUNK, n));
-      this.outLen = 0;
+    const out = this.out;
+    if (out === null || this.outLen + n > out.length) {
+      if (out !== null && this.outLen > this.outStart) {
+        // This drain's replies outgrow the buffer: hand over what it holds
+        // (the socket keeps it) and write everything in one writev at flushOut().
+        if (!this.corked) {
+          this.corked = true;
+          this.socket.cork();
+        }
+        this.socket.write(out.subarray(this.outStart, this.outLen));
+        if (this.outChunk < OUT_MAX) this.outChunk = Math.min(OUT_MAX, Math.max(this.outChunk * 2, out.length * 2));
+      } else if (out !== null && this.outChunk < OUT_MAX && n > out.length) {
+        this.outChunk = Math.min(OUT_MAX, Math.max(this.outChunk * 2, n));
+      }
+      this.out = Buffer.allocUnsafe(Math.max(this.outChunk, n));
+      this.outStart = this.outLen = 0;
     }
-    return this.out;
+    return this.out!;
   }
 
   private writeOut(): void {
     const out = this.out!;
-    const chunk = out.subarray(0, this.outLen);
-    this.out = this.outLen < out.length - 256 ? out.subarray(this.outLen) : null;
-    this.outLen = 0;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-    }
-    this.socket.write(chunk);
+    this.socket.write(out.subarray(this.outStart, this.outLen));
+    this.outStart = this.outLen;
   }
 
   private writeReplyHeader(xid: number, zxid: number, err: number): void {
@@ -393,7 +411,8 @@ export class Connection {
   /** Start a reply frame of `total` bytes, of which `bytes` is the first part. */
   frameStart(total: number, src: Buffer, start: number, end: number): void {
     if (this.state >= CLOSED) return;
-    const b = this.reserveOut(4 + (end - start));
+    // Room for the whole frame when it fits one buffer, so its fragments do not split it.
+    const b = this.reserveOut(4 + (total <= OUT_MAX - 4 ? total : end - start));
     b.writeInt32BE(total, this.outLen);
     src.copy(b, this.outLen + 4, start, end);
     this.outLen += 4 + (end - start);
@@ -434,13 +453,19 @@ export class Connection {
 
   /** Write out what this drain produced (one syscall per connection per drain). */
   flushOut(): void {
-    if (this.outLen > 0) this.writeOut();
+    if (this.outLen > this.outStart) this.writeOut();
     if (this.corked) {
       this.corked = false;
       this.socket.uncork();
     }
     if (this.state >= CLOSED) return;
     const queued = this.socket.writableLength;
+    if (queued === 0) {
+      // The kernel took every byte: the buffer is free again.
+      this.outStart = this.outLen = 0;
+    } else if (this.out !== null && this.out.length - this.outLen < 256) {
+      this.out = null; // still referenced by the socket's queue; the next reply starts a new one
+    }
     if (queued > connectionOutboundHardMax) {
       log.warn(`closing ${this.describe()}: ${queued} bytes of replies unread (limit ${connectionOutboundHardMax})`);
       this.host.stats.slowConsumersClosed++;

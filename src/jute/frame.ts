@@ -19,6 +19,41 @@ export type FrameStatus = typeof FRAME_OK | typeof FRAME_BAD_LENGTH | typeof FRA
 /** Returns false to stop delivering frames until resume(). The view is valid only during the call. */
 export type FrameSink = (frame: Buffer) => boolean;
 
+// Buffers for assembling split frames, shared by every decoder on the thread.
+// A frame is only lent to the sink for the duration of the call, so its buffer
+// can take the next split frame: large requests (a 100 KiB setData arrives in
+// several reads) then cost no allocation each, and no garbage for the GC.
+const ASSEMBLY_MIN = 64 * 1024;
+const ASSEMBLY_POOL = 4;
+const assemblyPool: Buffer[] = [];
+
+function takeAssembly(len: number): Buffer {
+  for (let i = 0; i < assemblyPool.length; i++) {
+    const b = assemblyPool[i]!;
+    if (b.length >= len) {
+      assemblyPool[i] = assemblyPool[assemblyPool.length - 1]!;
+      assemblyPool.pop();
+      return b;
+    }
+  }
+  if (len < ASSEMBLY_MIN / 4) return Buffer.allocUnsafe(len);
+  let cap = ASSEMBLY_MIN;
+  while (cap < len) cap *= 2;
+  return Buffer.allocUnsafe(cap);
+}
+
+function giveAssembly(b: Buffer): void {
+  if (b.length < ASSEMBLY_MIN) return;
+  if (assemblyPool.length < ASSEMBLY_POOL) {
+    assemblyPool.push(b);
+    return;
+  }
+  // Keep the largest ones.
+  let min = 0;
+  for (let i = 1; i < assemblyPool.length; i++) if (assemblyPool[i]!.length < assemblyPool[min]!.length) min = i;
+  if (assemblyPool[min]!.length < b.length) assemblyPool[min] = b;
+}
+
 export class FrameDecoder {
   /** The first four bytes of the stream, if a hook wants them (four-letter words). */
   onFirstWord: ((word: number, rest: Buffer) => boolean) | null = null;
@@ -26,7 +61,9 @@ export class FrameDecoder {
 
   private header = Buffer.alloc(4);
   private headerFill = 0;
+  /** The frame being assembled: a view of `bodyStore`, exactly its length. */
   private body: Buffer | null = null;
+  private bodyStore: Buffer | null = null;
   private bodyFill = 0;
   private tail: Buffer | null = null;
   private closed = false;
@@ -43,6 +80,8 @@ export class FrameDecoder {
     this.closed = true;
     this.tail = null;
     this.body = null;
+    if (this.bodyStore !== null) giveAssembly(this.bodyStore);
+    this.bodyStore = null;
   }
 
   feed(chunk: Buffer, sink: FrameSink): FrameStatus {
@@ -75,15 +114,18 @@ export class FrameDecoder {
         pos += n;
         if (this.bodyFill < body.length) return FRAME_OK;
         this.body = null;
-        if (!sink(body)) {
+        const store = this.bodyStore!;
+        this.bodyStore = null;
+        const accepted = sink(body);
+        if (!accepted && !this.closed) {
           // Refused: keep the whole frame (length included) ahead of the rest.
-          if (this.closed) return FRAME_CLOSED;
           const len = Buffer.allocUnsafe(4);
           len.writeInt32BE(body.length);
           this.tail = Buffer.concat([len, body, chunk.subarray(pos)]);
-          return FRAME_STOPPED;
         }
+        giveAssembly(store);
         if (this.closed) return FRAME_CLOSED;
+        if (!accepted) return FRAME_STOPPED;
         continue;
       }
       const frameAt = pos - this.headerFill;
@@ -118,8 +160,10 @@ export class FrameDecoder {
         if (!sink(frame)) return this.stop(chunk, frameAt, len);
         if (this.closed) return FRAME_CLOSED;
       } else {
-        const body = Buffer.allocUnsafe(len);
+        const store = takeAssembly(len);
+        const body = store.length === len ? store : store.subarray(0, len);
         chunk.copy(body, 0, pos, end);
+        this.bodyStore = store;
         this.body = body;
         this.bodyFill = end - pos;
         return FRAME_OK;
