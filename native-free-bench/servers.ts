@@ -47,7 +47,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
   };
 }
 
-function killOnExit(child: ChildProcess): void {
+export function killOnExit(child: ChildProcess): void {
   const kill = () => { if (child.exitCode === null) child.kill('SIGKILL'); };
   process.once('exit', kill);
   child.once('exit', () => process.off('exit', kill));

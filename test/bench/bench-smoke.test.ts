@@ -96,3 +96,17 @@ test('durability and watch-memory benchmarks run at a tiny size', { timeout: 120
     fs.rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('floor.js compares zoonode with the Node floor server at a tiny size', { timeout: 120_000 }, () => {
+  const f = spawnSync(process.execPath, [path.join(benchDir, 'floor.js'), '--no-apache', '--repeat', '1', '--watchers', '20',
+    '--rounds', '3', '--sessions', '40', '--seconds', '1'], { cwd: repoRoot, encoding: 'utf8', timeout: 100_000 });
+  assert.equal(f.status, 0, f.stderr);
+  // One row per server: watch µs/notification, connect µs/session, getData p50 and p99 (ms), all positive numbers.
+  for (const name of ['zoonode', 'node-floor']) {
+    const row = f.stdout.split('\n').find((l) => l.startsWith(`${name} `));
+    assert.ok(row !== undefined, `no ${name} row in:\n${f.stdout}`);
+    const nums = row.slice(name.length).trim().split(/\s+/).map(Number);
+    assert.equal(nums.length, 4, row);
+    for (const n of nums) assert.ok(Number.isFinite(n) && n > 0, row);
+  }
+});
