@@ -115,10 +115,11 @@ function isUpdate(type: number): boolean {
 
 // Replies are encoded into one buffer per connection. A connection's first
 // buffer is small and comes from Node's shared pool (a connect storm makes one
-// per session); when a drain's replies do not fit, the next buffer is twice as
-// large, up to OUT_MAX. After a flush the socket usually has taken every byte
-// (writableLength 0) and the same buffer is filled again from its start, so a
-// busy connection allocates nothing per reply, whatever the value size.
+// per session); when a drain's replies do not fit, what it holds is written
+// at once and the next buffer is twice as large, up to OUT_MAX. Whenever the
+// socket has taken every byte (writableLength 0) the same buffer is filled
+// again from its start, so a busy connection allocates nothing per reply,
+// whatever the value size; only bytes still queued in the socket pin a buffer.
 const OUT_FIRST = 512;
 const OUT_MAX = 256 * 1024;
 
@@ -166,8 +167,6 @@ export class Connection {
   private outChunk = OUT_FIRST;
   /** Start of the bytes in `out` not yet handed to the socket; `outLen` is their end. */
   private outStart = 0;
-  /** Set when a drain wrote more than one chunk: the chunks go out in one writev at flushOut(). */
-  private corked = false;
   private closeAfterFlush = false;
   /** Bytes still owed to the frame started by the last REP_FRAME (fragmented replies). */
   private frameRemaining = 0;
@@ -362,14 +361,14 @@ export class Connection {
     const out = this.out;
     if (out === null || this.outLen + n > out.length) {
       if (out !== null && this.outLen > this.outStart) {
-        // This drain's replies outgrow the buffer: hand over what it holds
-        // (the socket keeps it) and write everything in one writev at flushOut().
-        if (!this.corked) {
-          this.corked = true;
-          this.socket.cork();
-        }
+        // This drain's replies outgrow the buffer: write what it holds now.
         this.socket.write(out.subarray(this.outStart, this.outLen));
         if (this.outChunk < OUT_MAX) this.outChunk = Math.min(OUT_MAX, Math.max(this.outChunk * 2, out.length * 2));
+        if (this.socket.writableLength === 0 && n <= out.length) {
+          // Taken whole by the kernel: fill the same buffer again.
+          this.outStart = this.outLen = 0;
+          return out;
+        }
       } else if (out !== null && this.outChunk < OUT_MAX && n > out.length) {
         this.outChunk = Math.min(OUT_MAX, Math.max(this.outChunk * 2, n));
       }
@@ -451,13 +450,9 @@ export class Connection {
     this.frameRemaining -= end - start;
   }
 
-  /** Write out what this drain produced (one syscall per connection per drain). */
+  /** Write out what this drain produced (one syscall per connection per drain, unless it outgrew the buffer). */
   flushOut(): void {
     if (this.outLen > this.outStart) this.writeOut();
-    if (this.corked) {
-      this.corked = false;
-      this.socket.uncork();
-    }
     if (this.state >= CLOSED) return;
     const queued = this.socket.writableLength;
     if (queued === 0) {
