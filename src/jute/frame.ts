@@ -24,6 +24,8 @@ export type FrameSink = (frame: Buffer) => boolean;
 // can take the next split frame: large requests (a 100 KiB setData arrives in
 // several reads) then cost no allocation each, and no garbage for the GC.
 const ASSEMBLY_MIN = 64 * 1024;
+/** Larger frames (jute.maxbuffer can be raised far above 1 MiB) get a buffer of their own, not kept. */
+const ASSEMBLY_MAX = 4 * 1024 * 1024;
 const ASSEMBLY_POOL = 4;
 const assemblyPool: Buffer[] = [];
 
@@ -36,14 +38,14 @@ function takeAssembly(len: number): Buffer {
       return b;
     }
   }
-  if (len < ASSEMBLY_MIN / 4) return Buffer.allocUnsafe(len);
+  if (len < ASSEMBLY_MIN / 4 || len > ASSEMBLY_MAX) return Buffer.allocUnsafe(len);
   let cap = ASSEMBLY_MIN;
   while (cap < len) cap *= 2;
   return Buffer.allocUnsafe(cap);
 }
 
 function giveAssembly(b: Buffer): void {
-  if (b.length < ASSEMBLY_MIN) return;
+  if (b.length < ASSEMBLY_MIN || b.length > ASSEMBLY_MAX) return;
   if (assemblyPool.length < ASSEMBLY_POOL) {
     assemblyPool.push(b);
     return;
