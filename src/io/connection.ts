@@ -362,7 +362,7 @@ export class Connection {
     if (out === null || this.outLen + n > out.length) {
       if (out !== null && this.outLen > this.outStart) {
         // This drain's replies outgrow the buffer: write what it holds now.
-        this.socket.write(out.subarray(this.outStart, this.outLen));
+        this.writeOut();
         if (this.outChunk < OUT_MAX) this.outChunk = Math.min(OUT_MAX, Math.max(this.outChunk * 2, out.length * 2));
         if (this.socket.writableLength === 0 && n <= out.length) {
           // Taken whole by the kernel: fill the same buffer again.

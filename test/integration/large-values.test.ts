@@ -12,8 +12,8 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { FrameDecoder, OpCode } from '../../src/jute/index.js';
+import { OpCode, writePathWatch } from '../../src/jute/index.js';
+import { RawConn, connectRequestFrame, requestFrame } from '../support/compat-wire.js';
 import { startZoonode, workerModes, type TestServer } from '../support/zoonode.js';
 import { Nzk, closeAll } from '../support/nzk.js';
 
@@ -24,26 +24,6 @@ function valueOf(tag: number, size: number): Buffer {
   const b = Buffer.alloc(size);
   for (let k = 0; k < size; k++) b[k] = (tag * 131 + k * 7 + (k >> 9)) & 0xff;
   b.writeUInt32BE(tag, 0);
-  return b;
-}
-
-function connectFrame(): Buffer {
-  // ConnectRequest {protocolVersion, lastZxidSeen, timeOut, sessionId, passwd}
-  const b = Buffer.alloc(4 + 4 + 8 + 4 + 8 + 4 + 16);
-  b.writeInt32BE(b.length - 4, 0);
-  b.writeInt32BE(10000, 16);
-  b.writeInt32BE(16, 28);
-  return b;
-}
-
-function getDataFrame(xid: number, path: string): Buffer {
-  const p = Buffer.from(path);
-  const b = Buffer.alloc(4 + 4 + 4 + 4 + p.length + 1);
-  b.writeInt32BE(b.length - 4, 0);
-  b.writeInt32BE(xid, 4);
-  b.writeInt32BE(OpCode.getData, 8);
-  b.writeInt32BE(p.length, 12);
-  p.copy(b, 16);
   return b;
 }
 
@@ -80,41 +60,27 @@ for (const workers of workerModes) {
 
     test('pipelined getData of large values to a client that stops reading: every reply intact and in order', async () => {
       const n = 60;
-      const sock = net.connect(server!.port, '127.0.0.1');
-      const frames: Buffer[] = [];
-      const decoder = new FrameDecoder(8 * 1024 * 1024);
-      let wake: (() => void) | null = null;
-      sock.on('data', (chunk: Buffer) => {
-        decoder.feed(chunk, (f) => { frames.push(Buffer.from(f)); return true; });
-        wake?.();
-      });
-      const until = async (count: number, ms: number): Promise<void> => {
-        const deadline = Date.now() + ms;
-        while (frames.length < count && Date.now() < deadline) {
-          await new Promise<void>((r) => { wake = r; setTimeout(r, 100); });
-        }
-      };
+      const conn = await RawConn.open('127.0.0.1', server!.port);
       try {
-        await new Promise<void>((r, j) => { sock.once('connect', () => r()); sock.once('error', j); });
-        sock.write(connectFrame());
-        await until(1, 5000);
-        assert.equal(frames.length, 1, 'handshake answered');
-        assert.ok(frames[0]!.readInt32BE(4) > 0, 'session granted');
+        conn.write(connectRequestFrame({ withReadOnlyByte: false }));
+        await conn.waitFrames(1);
+        assert.equal(conn.frames.length, 1, 'handshake answered');
+        assert.ok(conn.frames[0]!.readInt32BE(4) > 0, 'session granted');
         // Stop reading, send every request, let the server's socket back up.
-        sock.pause();
+        conn.socket.pause();
         const want: Buffer[] = [];
         for (let i = 0; i < n; i++) {
           const c = i % clients.length;
           const s = (i * 3) % SIZES.length;
-          sock.write(getDataFrame(i + 1, `/big/c${c}s${s}`));
+          conn.write(requestFrame(i + 1, OpCode.getData, (w) => writePathWatch(w, { path: `/big/c${c}s${s}`, watch: false })));
           want.push(valueOf(4 * 1000 + c * 10 + s, SIZES[s]!));
         }
         await new Promise((r) => setTimeout(r, 500));
-        sock.resume();
-        await until(1 + n, 30000);
-        assert.equal(frames.length, 1 + n, 'one reply per request');
+        conn.socket.resume();
+        await conn.waitFrames(1 + n, 30000);
+        assert.equal(conn.frames.length, 1 + n, 'one reply per request');
         for (let i = 0; i < n; i++) {
-          const f = frames[1 + i]!;
+          const f = conn.frames[1 + i]!;
           assert.equal(f.readInt32BE(0), i + 1, `reply ${i + 1} in order`);
           assert.equal(f.readInt32BE(12), 0, `reply ${i + 1} OK`);
           const len = f.readInt32BE(16);
@@ -123,7 +89,7 @@ for (const workers of workerModes) {
           assert.equal(f.length, 20 + len + 68, `reply ${i + 1} ends with a Stat`);
         }
       } finally {
-        sock.destroy();
+        conn.destroy();
       }
     });
   });

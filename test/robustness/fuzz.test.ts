@@ -35,6 +35,7 @@ import { isApacheInstalled, startApache, type ApacheServer } from '../support/ap
 import { ZkClient } from '../../native-free-bench/zk-client.js';
 import { OpCode, Reader, Writer, Xid, Err, writePathWatch } from '../../src/jute/index.js';
 import { FuzzGen, Prng, ALL_OPS, UNKNOWN_OPS, seedFrom, probeFrame, type FuzzCase } from '../support/fuzz-frames.js';
+import { requestFrame as frame } from '../support/compat-wire.js';
 import { FuzzConn, adminSession, fuzzServerArgs, outcomeOf, setupFuzzTree, type Outcome } from '../support/fuzz-driver.js';
 import { runFuzz, verdict, summary, describeMemory } from '../support/fuzz-run.js';
 
@@ -210,15 +211,6 @@ function unknownFrame(xid: number, type: number): Buffer {
 }
 
 // ---- regressions: bugs the fuzz found ------------------------------------------------
-
-function frame(xid: number, type: number, body: (w: Writer) => void): Buffer {
-  const w = new Writer(256);
-  const at = w.placeholder();
-  w.int(xid).int(type);
-  body(w);
-  w.patchInt(at, w.pos - 4);
-  return w.copy();
-}
 
 /** Sends frames on a fresh session, then a probe; the replies (xid, err) and whether the connection closed. */
 async function exchange(port: number, frames: Buffer[]): Promise<{ replies: [number, number][]; closed: boolean; conn: FuzzConn }> {

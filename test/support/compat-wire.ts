@@ -430,12 +430,37 @@ export function connectRequestFrame(o: HandshakeOptions): Buffer {
 
 // ---- a raw socket that records every frame ------------------------------------
 
+/** Waits on socket events: wake() releases every waiter, which re-checks its condition (bounded in time). */
+export class Wakeups {
+  private waiters: (() => void)[] = [];
+
+  wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves true once pred() holds, false after ms. */
+  async until(pred: () => boolean, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (!pred()) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => { clearTimeout(t); r(); });
+      });
+    }
+    return true;
+  }
+}
+
 /** A socket that records every frame the server sends, in order, and whether it closed. */
 export class RawConn {
   readonly frames: Buffer[] = [];
   closed = false;
   private readonly decoder = new FrameDecoder(64 * 1024 * 1024);
-  private waiters: (() => void)[] = [];
+  private readonly wakeups = new Wakeups();
 
   private constructor(readonly socket: net.Socket) {
     socket.setNoDelay(true);
@@ -463,9 +488,7 @@ export class RawConn {
   }
 
   private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
+    this.wakeups.wake();
   }
 
   write(b: Buffer): void {
@@ -474,29 +497,14 @@ export class RawConn {
 
   /** Wait until at least n frames arrived or the socket closed (bounded). */
   async waitFrames(n: number, ms = 5000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (this.frames.length < n && !this.closed) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${n} frames (have ${this.frames.length})`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.waiters.push(() => { clearTimeout(t); r(); });
-      });
+    if (!(await this.wakeups.until(() => this.frames.length >= n || this.closed, ms))) {
+      throw new Error(`timed out waiting for ${n} frames (have ${this.frames.length})`);
     }
   }
 
   /** Wait for the server to close the socket; false if it did not within ms. */
-  async waitClosed(ms = 5000): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    while (!this.closed) {
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.waiters.push(() => { clearTimeout(t); r(); });
-      });
-    }
-    return true;
+  waitClosed(ms = 5000): Promise<boolean> {
+    return this.wakeups.until(() => this.closed, ms);
   }
 
   destroy(): void {

@@ -16,7 +16,7 @@ import { FrameDecoder, FRAME_BAD_LENGTH, OpCode, Xid, Err, readStat, writePathWa
 import { digestId } from '../../src/tree/acl.js';
 import { ZkClient, OPEN_ACL } from '../../native-free-bench/zk-client.js';
 import { fourLetter } from './apache.js';
-import { withTimeout } from './compat-wire.js';
+import { Wakeups, withTimeout } from './compat-wire.js';
 import {
   KNOWN_ERRS, FZ_BIG, FZ_NODES, handshakeFrame, probeFrame, type FuzzCase, type Prng,
 } from './fuzz-frames.js';
@@ -57,7 +57,7 @@ export class FuzzConn {
   readonly violations: string[] = [];
   private awaitingConnect = false;
   private readonly decoder = new FrameDecoder(512 * 1024 * 1024);
-  private waiters: (() => void)[] = [];
+  private readonly wakeups = new Wakeups();
 
   private constructor(readonly socket: net.Socket) {
     socket.setNoDelay(true);
@@ -117,23 +117,12 @@ export class FuzzConn {
   }
 
   private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
+    this.wakeups.wake();
   }
 
   /** Resolves true once pred() holds, false after ms. */
-  async until(pred: () => boolean, ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    while (!pred()) {
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.waiters.push(() => { clearTimeout(t); r(); });
-      });
-    }
-    return true;
+  until(pred: () => boolean, ms: number): Promise<boolean> {
+    return this.wakeups.until(pred, ms);
   }
 
   /** Sends a ConnectRequest and waits for the ConnectResponse; an error text or null. */

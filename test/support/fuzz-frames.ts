@@ -25,6 +25,7 @@ import {
   writePathInt, writeSetWatches, writeReconfig, writeMultiRequest, writeAuthPacket,
   type ACL, type MultiOp,
 } from '../../src/jute/index.js';
+import { requestFrame as frame } from './compat-wire.js';
 
 // ---- a seeded PRNG -------------------------------------------------------------
 
@@ -175,15 +176,6 @@ export interface FuzzSizes {
 }
 
 export const defaultSizes: FuzzSizes = { frameMax: 0xfffff, deepLevels: 1000 };
-
-function frame(xid: number, type: number, body: (w: Writer) => void): Buffer {
-  const w = new Writer(256);
-  const at = w.placeholder();
-  w.int(xid).int(type);
-  body(w);
-  w.patchInt(at, w.pos - 4);
-  return w.copy();
-}
 
 function rawFrame(xid: number, type: number, record: Buffer): Buffer {
   const b = Buffer.allocUnsafe(12 + record.length);
