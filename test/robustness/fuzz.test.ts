@@ -80,6 +80,8 @@ for (const workers of [0, 2]) {
  *     (none here; Apache then still answers some tokens);
  *   - checkWatches/removeWatches with watcher types 4 and 5: 3.9's meaning
  *     (3.8 answers MARSHALLINGERROR; see test/compat/differential.test.ts);
+ *   - checkWatches of a path without a leading '/': 3.9's NOWATCHER (3.8's
+ *     walk over the path's parents fails: MARSHALLINGERROR);
  *   - createTTL (21) whose create mode is not a TTL mode: Apache 3.8 logs
  *     it, then exits applying it (and its log then fails every restart);
  *     zoonode answers BADARGUMENTS (a regression test below).
@@ -104,9 +106,13 @@ function deliberate(c: FuzzCase): boolean {
   if (req.type === OpCode.checkWatches || req.type === OpCode.removeWatches) {
     try {
       const r = new Reader(c.bytes, 12);
-      r.ustring();
+      const path = r.ustring();
       const wt = r.int();
-      return wt === 4 || wt === 5;
+      if (wt === 4 || wt === 5) return true;
+      // 3.8's check walks the path's parents, cutting at the last '/', and
+      // fails (MARSHALLINGERROR) on a path without a leading one; 3.9, like
+      // zoonode, looks the path up and answers NOWATCHER.
+      return req.type === OpCode.checkWatches && path !== null && !path.startsWith('/');
     } catch {
       return false;
     }
