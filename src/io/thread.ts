@@ -94,11 +94,20 @@ secureServer?.on('error', (err) => {
   parentPort!.postMessage({ type: 'listen-error', message: `secureClientPort: ${err.message}`, code: (err as NodeJS.ErrnoException).code });
 });
 const handleFd = (s: net.Server): number => (s as unknown as { _handle: { fd: number } })._handle.fd;
+// A thread listening on worker 0's fd reports 'listening' only after its loop
+// has been through a poll phase since listen(): libuv adds the fd to the
+// thread's epoll set at the start of the next poll, and if worker 0 closed the
+// fd before that (a server stopped right after it started), the add would fail
+// and libuv aborts the process. The first setImmediate runs in this
+// iteration's check phase, the second after the next poll.
+const afterNextPoll = (fn: () => void) => setImmediate(() => setImmediate(fn));
 const onListening = () => {
   const addr = server.address() as net.AddressInfo;
-  const report = (secure: { fd: number; port: number; address: string } | null) => parentPort!.postMessage({
-    type: 'listening', fd: handleFd(server), address: addr.address, port: addr.port, secure,
-  });
+  const report = (secure: { fd: number; port: number; address: string } | null) => {
+    const msg = { type: 'listening', fd: handleFd(server), address: addr.address, port: addr.port, secure };
+    if ('fd' in data.listen) afterNextPoll(() => parentPort!.postMessage(msg));
+    else parentPort!.postMessage(msg);
+  };
   if (secureServer === null || secureListen === null) {
     report(null);
     return;

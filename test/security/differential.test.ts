@@ -18,7 +18,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startZoonode, tempDir, type TestServer } from '../support/zoonode.js';
+import { startZoonode, startZoonodeSecure, tempDir, type TestServer } from '../support/zoonode.js';
 import { isApacheInstalled, startApache, type ApacheServer } from '../support/apache.js';
 import { RawConn, connectRequestFrame, requestFrame } from '../support/compat-wire.js';
 import { Reader } from '../../src/jute/reader.js';
@@ -319,8 +319,9 @@ describe('TLS and x509, zoonode against Apache ZooKeeper 3.8 (the Java client)',
         secureClientPortAddress: '127.0.0.1', 'ssl.keyStore.location': certs.serverPem,
         'ssl.trustStore.location': trust, 'ssl.trustStore.password': certs.storePassword,
       };
-      const zsp = await freePort();
-      z = await startZoonode({ ...settings, secureClientPort: zsp });
+      const zs = await startZoonodeSecure(settings);
+      z = zs;
+      const zsp = zs.securePort;
       const asp = await freePort();
       a = await startApache({ ...settings, secureClientPort: asp, serverCnxnFactory: 'org.apache.zookeeper.server.NettyServerCnxnFactory' },
         { classpath: ['/usr/share/java/netty-codec.jar', '/usr/share/java/netty-resolver.jar'] });

@@ -16,8 +16,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startZoonode, tempDir, type TestServer } from '../support/zoonode.js';
-import { freePort } from '../support/apache.js';
+import { startZoonode, startZoonodeSecure, tempDir, type TestServer } from '../support/zoonode.js';
 import { makeTestCerts, opensslSkipReason, type TestCerts } from '../support/tls-certs.js';
 import { compileJavaClient, javaSkip, kazooSecurity, kazooSecuritySkip, type JavaClient } from '../support/security-clients.js';
 import { pyStep } from '../support/py-scenario.js';
@@ -59,15 +58,17 @@ for (const workers of [0, 2] as const) {
     let sp = 0;
     before(async () => {
       audit = path.join(dir, `audit-${workers}.log`);
-      const tls: Record<string, string | number> = certs === null ? {} : {
-        secureClientPort: sp = await freePort(), secureClientPortAddress: '127.0.0.1',
-        'ssl.keyStore.location': certs.serverPem, 'ssl.trustStore.location': certs.caPem,
-      };
-      z = await startZoonode({
+      const settings = {
         workers, 'java.security.auth.login.config': serverJaas,
         'authProvider.1': 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider',
-        'audit.enable': true, 'audit.logFile': audit, ...tls,
-      });
+        'audit.enable': true, 'audit.logFile': audit,
+      };
+      if (certs === null) z = await startZoonode(settings);
+      else {
+        const s = await startZoonodeSecure({ ...settings, 'ssl.keyStore.location': certs.serverPem, 'ssl.trustStore.location': certs.caPem });
+        z = s;
+        sp = s.securePort;
+      }
     });
     after(async () => { await z?.stop(); });
 

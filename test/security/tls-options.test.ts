@@ -14,8 +14,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startZoonode, tempDir, type TestServer } from '../support/zoonode.js';
-import { fourLetter, freePort } from '../support/apache.js';
+import { startZoonode, startZoonodeSecure, tempDir, type TestServer } from '../support/zoonode.js';
+import { fourLetter } from '../support/apache.js';
 import { makeTestCerts, opensslBin, opensslSkipReason, type TestCerts } from '../support/tls-certs.js';
 import { kazooSecurity, kazooSecuritySkip, peerSubject, sClient } from '../support/security-clients.js';
 import { pyStep } from '../support/py-scenario.js';
@@ -63,16 +63,14 @@ describe('ssl.clientAuth=want and none', { skip: sslSkip ?? false }, () => {
   let wantPort: number;
   let nonePort: number;
   before(async () => {
-    wantPort = await freePort();
-    want = await startZoonode({
-      secureClientPort: wantPort, secureClientPortAddress: '127.0.0.1', 'ssl.clientAuth': 'want',
-      'ssl.keyStore.location': certs.serverPem, 'ssl.trustStore.location': certs.caPem,
+    const w = await startZoonodeSecure({
+      'ssl.clientAuth': 'want', 'ssl.keyStore.location': certs.serverPem, 'ssl.trustStore.location': certs.caPem,
     });
-    nonePort = await freePort();
-    none = await startZoonode({
-      secureClientPort: nonePort, secureClientPortAddress: '127.0.0.1', 'ssl.clientAuth': 'none',
-      'ssl.keyStore.location': certs.serverPem,
-    });
+    want = w;
+    wantPort = w.securePort;
+    const n = await startZoonodeSecure({ 'ssl.clientAuth': 'none', 'ssl.keyStore.location': certs.serverPem });
+    none = n;
+    nonePort = n.securePort;
   });
   after(async () => { await want?.stop(); await none?.stop(); });
 
@@ -106,11 +104,9 @@ for (const workers of [0, 2]) describe(`client.certReload, workers=${workers}: n
     dir = tempDir('reload');
     keystore = path.join(dir, 'server.pem');
     fs.copyFileSync(certs.serverPem, keystore);
-    port = await freePort();
-    z = await startZoonode({
-      workers, secureClientPort: port, secureClientPortAddress: '127.0.0.1', 'client.certReload': true, 'ssl.clientAuth': 'none',
-      'ssl.keyStore.location': keystore,
-    });
+    const s = await startZoonodeSecure({ workers, 'client.certReload': true, 'ssl.clientAuth': 'none', 'ssl.keyStore.location': keystore });
+    z = s;
+    port = s.securePort;
   });
   after(async () => { await z?.stop(); fs.rmSync(dir, { recursive: true, force: true }); });
 

@@ -16,8 +16,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setLogSink } from '../../src/util/log.js';
-import { startZoonode, type TestServer } from '../support/zoonode.js';
-import { freePort } from '../support/apache.js';
+import { startZoonodeSecure, type TestServer } from '../support/zoonode.js';
 import { RawConn, connectRequestFrame } from '../support/compat-wire.js';
 import { makeTestCerts, opensslSkipReason, type TestCerts } from '../support/tls-certs.js';
 import {
@@ -65,17 +64,15 @@ for (const workers of [0, 2] as const) {
     let sp: number;
 
     before(async () => {
-      sp = await freePort();
       const stores: Record<string, string> = workers === 0
         ? { 'ssl.keyStore.location': certs.serverPem, 'ssl.trustStore.location': certs.trustP12 }
         : {
           'ssl.keyStore.location': certs.serverP12, 'ssl.keyStore.password': certs.storePassword,
           'ssl.trustStore.location': certs.javaTrustP12 ?? certs.trustP12,
         };
-      z = await startZoonode({
-        workers, secureClientPort: sp, secureClientPortAddress: '127.0.0.1',
-        'ssl.trustStore.password': certs.storePassword, ...stores,
-      });
+      const s = await startZoonodeSecure({ workers, 'ssl.trustStore.password': certs.storePassword, ...stores });
+      z = s;
+      sp = s.securePort;
       assert.equal(z.server.securePort, sp);
     });
     after(async () => { await z?.stop(); });

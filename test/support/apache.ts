@@ -6,25 +6,15 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { tempDir } from './zoonode.js';
+import { freePort, tempDir } from './zoonode.js';
+
+export { freePort };
 
 export const apacheJar = '/usr/share/java/zookeeper.jar';
 export const zkCli = '/usr/share/zookeeper/bin/zkCli.sh';
 
 export function isApacheInstalled(): boolean {
   return fs.existsSync(apacheJar) && fs.existsSync('/usr/bin/java');
-}
-
-/** A port that was free a moment ago (bind port 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export function fourLetter(port: number, word: string, host = '127.0.0.1', ms = 2000): Promise<string> {

@@ -2,6 +2,7 @@
 // 127.0.0.1 with an ephemeral port and a temporary data directory.
 
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { buildConfig, type ConfigLine } from '../../src/config/index.js';
@@ -48,6 +49,39 @@ export async function startZoonode(settings: Record<string, string | number | bo
       if (settings.dataDir === undefined) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A port that was free a moment ago (bind port 0, read it, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen({ host: '127.0.0.1', port: 0 }, () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * startZoonode with a secureClientPort. That port cannot be 0 (0 means no TLS
+ * port, as in Apache), so it is picked free beforehand; another process can
+ * take it in between, so EADDRINUSE is tried again on a new port (three
+ * tries). A start that fails is printed as well, so its reason shows in the
+ * output beside the tests it cancels.
+ */
+export async function startZoonodeSecure(settings: Record<string, string | number | boolean>): Promise<TestServer & { securePort: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const securePort = await freePort();
+    try {
+      const z = await startZoonode({ secureClientPortAddress: '127.0.0.1', ...settings, secureClientPort: securePort });
+      return Object.assign(z, { securePort });
+    } catch (e) {
+      if (attempt < 3 && /EADDRINUSE/.test(String(e))) continue;
+      console.log(`startZoonodeSecure (workers=${String(settings.workers ?? 0)}) failed: ${(e as Error).stack ?? String(e)}`);
+      throw e;
+    }
+  }
 }
 
 /** The worker layouts every integration test runs under. */
