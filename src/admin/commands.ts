@@ -100,7 +100,7 @@ export function serverStatsJson(v: ServerView): { [k: string]: Json } {
       min_latency: min,
       num_alive_client_connections: v.connections,
       uptime: v.uptimeMs,
-      auth_failed_count: v.seq.authFailed,
+      auth_failed_count: v.authFailed,
       non_mtlsremote_conn_count: 0,
       non_mtlslocal_conn_count: 0,
     },

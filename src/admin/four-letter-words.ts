@@ -151,7 +151,7 @@ export function mntr(v: ServerView): string {
     ['max_client_response_size', v.responseSizeMax],
     ['connection_drop_probability', '0.0'],
     ['watch_count', s.watchCount],
-    ['auth_failed_count', s.authFailed],
+    ['auth_failed_count', v.authFailed],
     ['min_latency', min],
     ['max_file_descriptor_count', maxFileDescriptors()],
     ['approximate_data_size', s.approximateDataSize],

@@ -66,7 +66,8 @@ export function metricsText(v: ServerView): string {
   e.gauge('max_client_response_size', 'max_client_response_size', v.responseSizeMax);
   e.gauge('open_file_descriptor_count', 'open_file_descriptor_count', openFileDescriptors());
   e.gauge('max_file_descriptor_count', 'max_file_descriptor_count', maxFileDescriptors());
-  e.gauge('auth_failed_count', 'auth_failed_count', s.authFailed);
+  e.gauge('auth_failed_count', 'auth_failed_count', v.authFailed);
+  e.counter('unsuccessful_handshake', 'unsuccessful_handshake', v.tlsHandshakesFailed);
   e.counter('connection_rejected', 'connection_rejected', v.connectionsRejected);
   e.counter('throttled_ops', 'throttled_ops', s.throttledOps);
   e.counter('fsync_threshold_exceed_count', 'fsync_threshold_exceed_count', s.fsyncsOverThreshold);

@@ -45,6 +45,8 @@ export interface WorkerSnapshot {
   responseSizeMin: number;
   responseSizeMax: number;
   connectionsRejected: number;
+  /** TLS handshakes that failed or were refused (a bad, missing, expired or untrusted certificate; plaintext on a TLS port). */
+  tlsHandshakesFailed: number;
   /** Times a connection stopped because the request ring was full. */
   ringStalls: number;
   /** Bytes waiting in the request ring (as seen by this producer) and its capacity. */

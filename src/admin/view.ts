@@ -38,6 +38,14 @@ export interface ServerView {
   responseSizeMin: number;
   responseSizeMax: number;
   connectionsRejected: number;
+  /** Failed TLS handshakes, over all I/O threads (Apache's unsuccessful_handshake). */
+  tlsHandshakesFailed: number;
+  /**
+   * auth_failed_count as Apache reports it: failed authentications (SASL,
+   * x509 ACL login) plus failed TLS handshakes, which Apache's Netty server
+   * counts there too.
+   */
+  authFailed: number;
   dataDirSize: number;
   logDirSize: number;
   uptimeMs: number;
@@ -55,6 +63,7 @@ export function buildView(info: ServerInfo, seq: SequencerSnapshot, workers: Wor
   let min = Infinity;
   let max = -1;
   let rejected = seq.connectionsRejected;
+  let tlsFailed = 0;
   for (const w of workers) {
     packetsReceived += w.packetsReceived;
     packetsSent += w.packetsSent;
@@ -64,6 +73,7 @@ export function buildView(info: ServerInfo, seq: SequencerSnapshot, workers: Wor
     if (w.responseSizeMin >= 0 && w.responseSizeMin < min) min = w.responseSizeMin;
     if (w.responseSizeMax > max) max = w.responseSizeMax;
     rejected += w.connectionsRejected;
+    tlsFailed += w.tlsHandshakesFailed;
   }
   return {
     info, seq, workers,
@@ -71,6 +81,8 @@ export function buildView(info: ServerInfo, seq: SequencerSnapshot, workers: Wor
     packetsReceived, packetsSent, connections, outstanding,
     responseSizeLast: last, responseSizeMin: min === Infinity ? -1 : min, responseSizeMax: max,
     connectionsRejected: rejected,
+    tlsHandshakesFailed: tlsFailed,
+    authFailed: seq.authFailed + tlsFailed,
     dataDirSize: dirSize(path.join(info.config.dataDir, 'version-2')),
     logDirSize: dirSize(path.join(info.config.dataLogDir, 'version-2')),
     uptimeMs: Date.now() - info.startedAtMs,

@@ -370,6 +370,7 @@ export class IoWorker implements ConnectionHost {
       responseSizeMin: s.responseSizeMin === Infinity ? -1 : s.responseSizeMin,
       responseSizeMax: s.responseSizeMax,
       connectionsRejected: this.connectionsRejected,
+      tlsHandshakesFailed: this.tlsFailures,
       ringStalls: s.ringStalls,
       ringUsedBytes: this.requests.capacity - this.requests.freeBytes(),
       ringCapacity: this.requests.capacity,

@@ -47,6 +47,18 @@ after(() => {
   if (sslSkip === null) certs.remove();
 });
 
+async function mntrValue(z: TestServer, key: string): Promise<number> {
+  const m = new RegExp(`^zk_${key}\t(\\S+)$`, 'm').exec(await z.server.hub.fourLetter('mntr'));
+  assert.ok(m !== null, `mntr has zk_${key}`);
+  return Number(m[1]);
+}
+
+async function metricValue(z: TestServer, name: string): Promise<number> {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(await z.server.hub.metrics());
+  assert.ok(m !== null, `/metrics has ${name}`);
+  return Number(m[1]);
+}
+
 /** Waits (bounded) for a log line matching re, written after index `from`. */
 async function logLine(re: RegExp, from: number, ms = 5000): Promise<string> {
   const deadline = Date.now() + ms;
@@ -118,8 +130,10 @@ for (const workers of [0, 2] as const) {
       assert.deepEqual(steps.get('whoami')?.ids, [['x509', certs.clientDn], ['ip', '127.0.0.1']], ctx);
     });
 
-    test('refused clearly: plaintext on the TLS port, no certificate, expired, untrusted; the server goes on', async () => {
+    test('refused clearly: plaintext on the TLS port, no certificate, expired, untrusted; the server goes on; each one counted', async () => {
       const from = logs.length;
+      const authFailed0 = await mntrValue(z, 'auth_failed_count');
+      const unsuccessful0 = await metricValue(z, 'unsuccessful_handshake');
       // A plaintext ZooKeeper handshake on the TLS-only port: closed, nothing answered.
       const raw = await RawConn.open('127.0.0.1', sp);
       raw.write(connectRequestFrame({ withReadOnlyByte: true }));
@@ -137,6 +151,9 @@ for (const workers of [0, 2] as const) {
       await refusedWith(null, null, /closing TLS connection .*: no client certificate \(ssl.clientAuth=need\)/);
       await refusedWith(certs.expiredCert, certs.expiredKey, /client certificate 'O=zoonode tests, CN=expired client' refused: it has expired/);
       await refusedWith(certs.rogueCert, certs.rogueKey, /client certificate 'CN=rogue client' refused: it is not signed by a CA in ssl.trustStore/);
+      // Apache's Netty server counts every failed handshake in auth_failed_count and unsuccessful_handshake.
+      assert.equal(await mntrValue(z, 'auth_failed_count') - authFailed0, 4, 'mntr auth_failed_count: 4 refused handshakes');
+      assert.equal(await metricValue(z, 'unsuccessful_handshake') - unsuccessful0, 4, '/metrics unsuccessful_handshake');
 
       if (!kazooSkip) {
         const expired = await kazooSecurity('refused', {
