@@ -222,6 +222,29 @@ function listFiles(dataDir: string): DirFiles {
   return { snapshots: pick('snapshot'), logs: pick('log') };
 }
 
+/**
+ * Waits (bounded) until no snapshot file has changed for 500 ms. Apache writes
+ * snapshots in a background thread, under their final names, and does not wait
+ * for that thread when it stops on SIGTERM: stopped mid-write, its newest
+ * snapshot is cut short, and Apache itself could not start from it alone.
+ */
+async function snapshotsSettled(dataDir: string): Promise<void> {
+  const dir = path.join(dataDir, 'version-2');
+  const state = () => listFiles(dataDir).snapshots.map((f) => `${f.name}:${fs.statSync(path.join(dir, f.name)).size}`).join(',');
+  const deadline = Date.now() + 10000;
+  let last = state();
+  let since = Date.now();
+  while (Date.now() - since < 500) {
+    assert.ok(Date.now() < deadline, `snapshots in ${dir} still changing after 10 s: ${last}`);
+    await new Promise((r) => setTimeout(r, 50));
+    const now = state();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
+}
+
 /** Removes every snapshot but the newest, so the next server has to read that one. */
 function keepNewestSnapshotOnly(dataDir: string): string {
   const { snapshots } = listFiles(dataDir);
@@ -287,6 +310,7 @@ for (const { workers, compression } of roundTrips) {
         `Apache with snapCount=${SNAP_COUNT} should have snapshotted and rolled its log: ${JSON.stringify(files)}`);
       const ext = compression === 'none' ? '' : `.${compression}`;
       assert.ok(files.snapshots.every((s) => s.name.endsWith(ext)), `Apache's snapshots use ${compression}: ${JSON.stringify(files.snapshots)}`);
+      await snapshotsSettled(dataDir);
       await apache.stop(); // SIGTERM
       apache = null;
       keepNewestSnapshotOnly(dataDir);
