@@ -286,7 +286,13 @@ async function startThreaded(cfg: Config, security: PreparedSecurity): Promise<R
   };
 
   const spawn = (name: string, file: string, data: unknown, resourceLimits?: ResourceLimits): Worker => {
-    const w = new Worker(fileURLToPath(new URL(file, import.meta.url)), { workerData: data, ...(resourceLimits ? { resourceLimits } : {}) });
+    const w = new Worker(fileURLToPath(new URL(file, import.meta.url)), {
+      workerData: data, ...(resourceLimits ? { resourceLimits } : {}),
+      // I/O threads open no files of their own but the /dev/null that holds a
+      // closed shared listening fd's number (io/thread.ts), which must outlive
+      // the thread; Node would close it when the thread exits.
+      ...(file === './io/thread.js' ? { trackUnmanagedFds: false } : {}),
+    });
     w.on('error', (err) => onDeath(name, err));
     w.on('exit', (code) => {
       if (stopping === null) onDeath(name, new Error(`exited with code ${code}`));
@@ -370,6 +376,7 @@ async function startThreaded(cfg: Config, security: PreparedSecurity): Promise<R
       maxClientCnxns: cfg.maxClientCnxns,
       outstandingMax: outstandingShare(cfg.globalOutstandingLimit, cfg.requestThrottleMaxRequests, n),
       listen,
+      listenShared: n > 1,
       security: ioSecurity(security, secureListen),
     });
     const w0 = spawn('io0', './io/thread.js', ioData(0, { host: cfg.clientPortAddress, port: cfg.clientPort },

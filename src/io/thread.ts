@@ -2,6 +2,7 @@
 // reports the listening fd; the other workers listen on that same fd (Node 20
 // has no SO_REUSEPORT), so every worker accepts connections itself.
 
+import fs from 'node:fs';
 import net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { setThreadTag, Logger } from '../util/log.js';
@@ -28,6 +29,8 @@ export interface IoThreadData {
   outstandingMax: number;
   /** Worker 0 binds host:port; the others listen on the fd worker 0 reports. */
   listen: { host: string; port: number } | { fd: number };
+  /** Whether other workers listen on worker 0's fds (workers >= 2). */
+  listenShared: boolean;
   /** TLS and enforced authentication (src/security); absent means neither. */
   security?: IoSecurity;
 }
@@ -122,6 +125,34 @@ const onListening = () => {
 if ('fd' in data.listen) server.listen({ fd: data.listen.fd }, onListening);
 else server.listen({ host: data.listen.host, port: data.listen.port }, onListening);
 
+/**
+ * Keeps a just-closed shared listening fd number taken, by a /dev/null file
+ * held for the life of the process. The workers that listened on it keep a
+ * handle for that number until the process exits, and their teardown then
+ * closes it again: without the plug, whatever had reused the number (another
+ * thread's event-loop fd, say) would be closed under its owner, and libuv
+ * aborts. Opens return the lowest free number, so this opens until it gets
+ * `fd` (at most 256 tries), or gives up if another thread took it first.
+ */
+function plugFd(fd: number): void {
+  const spare: number[] = [];
+  try {
+    for (let i = 0; i < 256; i++) {
+      const got = fs.openSync('/dev/null', 'r');
+      if (got === fd) return;
+      spare.push(got);
+      if (got > fd) {
+        log.debug(`fd ${fd} of the shared listening socket was reused before it could be held`);
+        return;
+      }
+    }
+  } catch (e) {
+    log.debug(`cannot hold fd ${fd} of the shared listening socket: ${(e as Error).message}`);
+  } finally {
+    for (const s of spare) fs.closeSync(s);
+  }
+}
+
 parentPort!.on('message', (msg: { type: string; material?: TlsMaterial }) => {
   if (msg.type === 'tls-reload' && msg.material !== undefined) {
     try {
@@ -136,8 +167,10 @@ parentPort!.on('message', (msg: { type: string; material?: TlsMaterial }) => {
     pump.stop();
     lag.stop();
     if (!('fd' in data.listen)) {
+      const fds = data.listenShared ? [handleFd(server), secureServer?.listening ? handleFd(secureServer) : -1] : [];
       server.close();
       secureServer?.close();
+      for (const fd of fds) if (fd >= 0) plugFd(fd);
     } else {
       // This thread listens on worker 0's fd. Worker 0 closes it, exactly
       // once; closing it here as well could close whatever file reused the

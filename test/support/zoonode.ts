@@ -2,11 +2,14 @@
 // 127.0.0.1 with an ephemeral port and a temporary data directory.
 
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { buildConfig, type ConfigLine } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/main.js';
+import { freePort } from '../../native-free-bench/servers.js';
+
+/** A port that was free a moment ago (bind port 0, read it, close). */
+export { freePort };
 
 export interface TestServer {
   host: string;
@@ -49,18 +52,6 @@ export async function startZoonode(settings: Record<string, string | number | bo
       if (settings.dataDir === undefined) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** A port that was free a moment ago (bind port 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /**
