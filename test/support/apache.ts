@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort, tempDir } from './zoonode.js';
+import { freePort } from '../../native-free-bench/servers.js';
+import { tempDir } from './zoonode.js';
 
 export { freePort };
 
