@@ -12,7 +12,8 @@ import fs from 'node:fs';
 
 /** The asynchronous file calls the txn log makes. */
 export interface LogFs {
-  open(p: string, flags: string, cb: (err: NodeJS.ErrnoException | null, fd: number) => void): void;
+  /** flags as node:fs takes them: 'wx', or O_* constants or-ed together. */
+  open(p: string, flags: string | number, cb: (err: NodeJS.ErrnoException | null, fd: number) => void): void;
   write(fd: number, buf: Buffer, off: number, len: number, pos: number, cb: (err: NodeJS.ErrnoException | null, written: number) => void): void;
   fdatasync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
   ftruncate(fd: number, len: number, cb: (err: NodeJS.ErrnoException | null) => void): void;

@@ -192,6 +192,81 @@ test('an fsync failure also fails the batch and cuts it back', async () => {
   fs.rmSync(dir, { recursive: true });
 });
 
+/** The open-file flags (octal, from /proc/self/fdinfo) of this process's descriptors for a file. */
+function openFlags(file: string): number[] {
+  const out: number[] = [];
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    let target: string;
+    try { target = fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { continue; }
+    if (target !== file) continue;
+    const m = /^flags:\s+([0-7]+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
+    if (m !== null) out.push(parseInt(m[1]!, 8));
+  }
+  return out;
+}
+
+test('on node:fs with forceSync the log file is opened O_DSYNC: each batch is one write, no separate fdatasync', { skip: process.platform !== 'linux' && 'reads /proc/self/fdinfo' }, async () => {
+  const dir = tempDir('log');
+  const log = newLog(dir);
+  const first = durableUpTo(log, 10);
+  for (let z = 1; z <= 10; z++) log.append(...txn(z));
+  log.flush();
+  await first;
+  const file = path.join(dir, 'log.1');
+  const flags = openFlags(file);
+  assert.equal(flags.length, 1, 'the log holds one descriptor for its file');
+  assert.ok((flags[0]! & fs.constants.O_DSYNC) !== 0, `O_DSYNC set (flags 0${flags[0]!.toString(8)})`);
+  assert.equal(log.stats.fsyncs, 1, 'the synchronous write counts as the batch\'s fsync (fsynctime metric)');
+  const second = durableUpTo(log, 20);
+  for (let z = 11; z <= 20; z++) log.append(...txn(z));
+  log.flush();
+  await second;
+  assert.equal(log.stats.fsyncs, 2);
+  await log.close();
+  assert.deepEqual(scanLogFile(file).entries.map((e) => e.hdr.zxid), Array.from({ length: 20 }, (_, i) => i + 1));
+
+  // forceSync=no: a plain descriptor.
+  const dir2 = tempDir('log');
+  const nosync = newLog(dir2, { forceSync: false });
+  const d2 = durableUpTo(nosync, 1);
+  nosync.append(...txn(1));
+  nosync.flush();
+  await d2;
+  const f2 = openFlags(path.join(dir2, 'log.1'));
+  assert.equal(f2.length, 1);
+  assert.equal(f2[0]! & fs.constants.O_DSYNC, 0, 'no O_DSYNC without forceSync');
+  assert.equal(nosync.stats.fsyncs, 0);
+  await nosync.close();
+  fs.rmSync(dir, { recursive: true });
+  fs.rmSync(dir2, { recursive: true });
+});
+
+test('with O_DSYNC a write failure (ENOSPC) still cuts the file back to the last durable txn', async () => {
+  const dir = tempDir('log');
+  const ffs = new FaultyFs();
+  const log = newLog(dir, { fsio: ffs, dsync: true });
+  const first = durableUpTo(log, 10);
+  for (let z = 1; z <= 10; z++) log.append(...txn(z));
+  log.flush();
+  await first;
+  assert.equal(ffs.calls.filter((c) => c.startsWith('fdatasync')).length, 0, 'durable without an fdatasync call');
+  assert.ok((openFlags(path.join(dir, 'log.1'))[0]! & fs.constants.O_DSYNC) !== 0);
+  const goodSize = scanLogFile(path.join(dir, 'log.1')).validEnd;
+  ffs.failWritesPast = goodSize + 50;
+  const failed = new Promise<Error>((r) => { log.onFailure = r; });
+  const durable: number[] = [];
+  log.onDurable = (z) => durable.push(z);
+  for (let z = 11; z <= 20; z++) log.append(...txn(z));
+  log.flush();
+  assert.equal(((await failed) as NodeJS.ErrnoException).code, 'ENOSPC');
+  assert.deepEqual(durable, [], 'the failed batch is never reported durable');
+  const scan = scanLogFile(path.join(dir, 'log.1'));
+  assert.equal(scan.torn, null, 'the part of the batch that reached the disk was cut off');
+  assert.deepEqual(scan.entries.map((e) => e.hdr.zxid), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.equal(fs.statSync(path.join(dir, 'log.1')).size, goodSize);
+  fs.rmSync(dir, { recursive: true });
+});
+
 async function writeLog(dir: string, n: number): Promise<string> {
   const log = newLog(dir);
   const done = durableUpTo(log, n);

@@ -25,7 +25,7 @@ export class FaultyFs implements LogFs {
     return this.held.length;
   }
 
-  open(p: string, flags: string, cb: Cb<number>): void {
+  open(p: string, flags: string | number, cb: Cb<number>): void {
     this.calls.push(`open ${p.split('/').pop()}`);
     fs.open(p, flags, cb);
   }
