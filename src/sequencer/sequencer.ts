@@ -143,6 +143,10 @@ export class Sequencer implements ReadContext {
   private nextSessionId: bigint;
   private readonly w = new Writer(64 * 1024);
   private readonly ew = new Writer(1024);
+  /** The last event encoded into ew (event() reuses it while type and path repeat). */
+  private evType = 0;
+  private evPath = '';
+  private evBytes: Uint8Array = new Uint8Array(0);
   private readonly r = new Reader(new Uint8Array(0));
   private readonly queuedReader = new Reader(new Uint8Array(0));
   private readonly minSessionTimeout: number;
@@ -958,10 +962,16 @@ export class Sequencer implements ReadContext {
   /** A WatchedEvent frame: ReplyHeader {-1, -1, 0} then WatcherEvent {type, SyncConnected, path}. */
   event(conn: Conn, eventType: number, path: string): void {
     if (!conn.alive) return;
-    const w = this.ew.reset();
-    w.int(Xid.notification).long(-1).int(Err.OK).int(eventType).int(KeeperState.SyncConnected).ustring(path);
+    // A change fires the same event at every watcher: encode it once.
+    if (eventType !== this.evType || path !== this.evPath) {
+      const w = this.ew.reset();
+      w.int(Xid.notification).long(-1).int(Err.OK).int(eventType).int(KeeperState.SyncConnected).ustring(path);
+      this.evType = eventType;
+      this.evPath = path;
+      this.evBytes = w.bytes();
+    }
     this.stats.packetsSent++;
-    this.channels[conn.worker]!.frame(conn.connId, w.bytes());
+    this.channels[conn.worker]!.frame(conn.connId, this.evBytes);
   }
 
   // ---- introspection ----------------------------------------------------------

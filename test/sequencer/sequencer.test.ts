@@ -72,6 +72,30 @@ test('replies and events of a txn go out only once it is durable, events first',
   assert.equal((out[0] as Extract<Output, { kind: 'event' }>).type, EventType.NodeCreated);
 });
 
+test('one change fires the same event at every watcher; each change its own type and path', () => {
+  const h = new Harness();
+  for (const c of [1, 2, 3]) connected(h, c);
+  h.packet(1, 1, OpCode.create, createBody('/a'));
+  h.packet(1, 2, OpCode.create, createBody('/b'));
+  h.run();
+  for (const c of [2, 3]) {
+    h.packet(c, 10, OpCode.getData, pathWatch('/a', true));
+    h.packet(c, 11, OpCode.exists, pathWatch('/b', true));
+  }
+  h.run();
+  h.packet(1, 3, OpCode.setData, (w) => w.ustring('/a').buffer(Buffer.from('x')).int(-1));
+  h.packet(1, 4, OpCode.delete, (w) => w.ustring('/b').int(-1));
+  const events = h.run().filter((o) => o.kind === 'event') as Extract<Output, { kind: 'event' }>[];
+  h.packet(2, 12, OpCode.exists, pathWatch('/a', true));
+  h.run();
+  h.packet(1, 5, OpCode.delete, (w) => w.ustring('/a').int(-1));
+  events.push(...h.run().filter((o) => o.kind === 'event') as Extract<Output, { kind: 'event' }>[]);
+  assert.deepEqual(events.map((e) => [e.connId, e.type, e.path]).sort(), [
+    [2, EventType.NodeDataChanged, '/a'], [2, EventType.NodeDeleted, '/a'], [2, EventType.NodeDeleted, '/b'],
+    [3, EventType.NodeDataChanged, '/a'], [3, EventType.NodeDeleted, '/b'],
+  ].sort());
+});
+
 test('a refused write still takes a zxid, like Apache', () => {
   const h = new Harness();
   connected(h, 1);
