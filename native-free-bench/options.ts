@@ -185,7 +185,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   }
   if (o.workers.length === 0) throw new UsageError('--workers: at least one setting');
   if (o.client === 'java') {
-    const javaWorkloads: WorkloadName[] = ['getData', 'exists', 'mixed', 'setData', 'create'];
+    const javaWorkloads: WorkloadName[] = ['getData', 'exists', 'mixed', 'setData', 'create', 'watch', 'connect'];
     const other = o.workloads.filter((w) => !javaWorkloads.includes(w));
     if (argv.some((a) => a.startsWith('--workloads')) && other.length > 0) throw new UsageError(`--client java drives only ${javaWorkloads.join(', ')}; not ${other.join(', ')}`);
     o.workloads = o.workloads.filter((w) => javaWorkloads.includes(w));

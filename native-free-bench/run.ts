@@ -20,7 +20,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ZkClient } from './zk-client.js';
 import { ClientPool } from './client-pool.js';
-import { javaDriverUnavailable, runJavaLoad, type JavaLoadOptions } from './java-driver.js';
+import {
+  javaDriverUnavailable, runJavaLoad, runJavaStepped, type JavaLoadOptions, type JavaStormResult, type JavaWatchResult,
+} from './java-driver.js';
 import { Histogram, type HistogramData } from './histogram.js';
 import { monoMs, type ConnectResult, type FiredResult, type PipelineResult, type PipelineSpec } from './load.js';
 import type { WorkerCall } from './load-worker.js';
@@ -164,6 +166,22 @@ function merge(hs: HistogramData[]): Histogram {
   return h;
 }
 
+/** A sample from a Java driver's result: its own percentiles, the server probed around it. */
+function fillFromJava(s: Sample, r: { ops: number; p50: number; p99: number; p999: number }, windowMs: number, p0: Probe, p1: Probe): void {
+  s.ops = r.ops;
+  s.windowMs = windowMs;
+  s.opsPerSec = windowMs > 0 ? r.ops / (windowMs / 1000) : NaN;
+  s.p50 = r.p50;
+  s.p99 = r.p99;
+  s.p999 = r.p999;
+  s.serverCpuSeconds = cpuSecondsBetween(p0.serverCpu, p1.serverCpu);
+  s.clientCpuSeconds = NaN;
+  s.opsPerServerCpuSecond = s.serverCpuSeconds > 0 ? r.ops / s.serverCpuSeconds : NaN;
+  s.rssMiB = p1.rssBytes / 1048576;
+  s.extra.client = 'java';
+  if (r.ops === 0) throw new Error('nothing completed in the measured part');
+}
+
 class Runner {
   private seq = 0;
   /** Create throughput seen per server/size/depth, to size the delete cell's pool. */
@@ -185,9 +203,12 @@ class Runner {
   async cell(server: BenchServer, key: CellKey, rep: number, timing = { warmupMs: this.o.warmupMs, durationMs: this.o.durationMs }): Promise<Sample> {
     const sample = emptySample(rep, ++this.seq);
     try {
-      if (key.workload === 'watch') await this.watchCell(server, key, sample);
+      if (this.o.client === 'java') {
+        if (key.workload === 'watch') await this.javaWatchCell(server, key, sample);
+        else if (key.workload === 'connect') await this.javaConnectCell(server, key, sample);
+        else await this.javaCell(server, key, sample, timing);
+      } else if (key.workload === 'watch') await this.watchCell(server, key, sample);
       else if (key.workload === 'connect') await this.connectCell(server, key, sample);
-      else if (this.o.client === 'java') await this.javaCell(server, key, sample, timing);
       else await this.pipelineCell(server, key, sample, timing);
     } catch (e) {
       sample.error = (e as Error).message.split('\n')[0]!;
@@ -301,19 +322,39 @@ class Runner {
     f.now();
     const p0 = await f.result;
     const p1 = await l.result;
-    s.ops = r.ops;
-    s.windowMs = timing.durationMs;
-    s.opsPerSec = r.opsPerSec;
-    s.p50 = r.p50;
-    s.p99 = r.p99;
-    s.p999 = r.p999;
+    fillFromJava(s, r, timing.durationMs, p0, p1);
     s.errors = r.errors;
-    s.serverCpuSeconds = cpuSecondsBetween(p0.serverCpu, p1.serverCpu);
-    s.clientCpuSeconds = NaN;
-    s.opsPerServerCpuSecond = s.serverCpuSeconds > 0 ? r.ops / s.serverCpuSeconds : NaN;
-    s.rssMiB = p1.rssBytes / 1048576;
-    s.extra.client = 'java';
-    if (r.ops === 0) throw new Error('no reply completed in the measured window');
+  }
+
+  /** Watch fan-out with the Java client: its WATCHERS handles and writer in one JVM (java/ZkAsyncLoad.java watch). */
+  private async javaWatchCell(server: BenchServer, key: CellKey, s: Sample): Promise<void> {
+    const o = this.o;
+    const spec = {
+      kind: 'watch' as const, host: HOST, port: server.proc!.port, watchers: key.depth, rounds: o.watchRounds,
+      warmupRounds: o.watchWarmupRounds, valueSize: key.valueSize, root: `/zj${++server.cellSeq}`,
+    };
+    await runJavaStepped<JavaWatchResult>(spec, async (go) => {
+      const p0 = probe(server.pid);
+      const r = await go();
+      const p1 = probe(server.pid);
+      fillFromJava(s, r, r.sumLastMs, p0, p1);
+      s.errors = r.missed;
+      s.extra.rounds = r.rounds;
+      s.extra.timeToFirstP50 = r.firstP50;
+    }, (o.watchWarmupRounds + o.watchRounds) * WATCH_ROUND_TIMEOUT_MS + 120_000);
+  }
+
+  /** Connect storm with the Java client: one ZooKeeper handle per session (java/ZkAsyncLoad.java storm). */
+  private async javaConnectCell(server: BenchServer, key: CellKey, s: Sample): Promise<void> {
+    const spec = { kind: 'storm' as const, host: HOST, port: server.proc!.port, sessions: this.o.stormSessions, concurrency: key.depth };
+    await runJavaStepped<JavaStormResult>(spec, async (go) => {
+      const p0 = probe(server.pid);
+      const r = await go();
+      const p1 = probe(server.pid);
+      fillFromJava(s, r, r.spanMs, p0, p1);
+      s.errors = r.failed;
+      s.extra.serverCpuMsPerSession = r.ops > 0 ? (s.serverCpuSeconds * 1000) / r.ops : NaN;
+    }, STORM_TIMEOUT_MS + 180_000);
   }
 
   private async makeWide(server: BenchServer): Promise<string> {

@@ -1,28 +1,49 @@
 // A load generator on the official Java client's asynchronous API (Debian's
 // libzookeeper-java), so the benchmark's figures can be checked with a client
-// that is not ours. Same workloads and the same shape as our own driver:
-// `sessions` ZooKeeper handles, each keeping `inflight` requests outstanding;
-// every completion issues the next request; latency is measured per request
-// from issue to callback.
+// that is not ours. Same workloads and the same shape as our own driver.
 //
-// java -cp zookeeper.jar:zookeeper-jute.jar:slf4j-api.jar:. ZkAsyncLoad \
-//   HOST:PORT WORKLOAD SESSIONS INFLIGHT VALUE_BYTES WARMUP_MS DURATION_MS [ROOT]
+// java -cp zookeeper.jar:zookeeper-jute.jar:slf4j-api.jar:. ZkAsyncLoad HOST:PORT WORKLOAD ARGS...
 //
+// Pipelined workloads: `sessions` ZooKeeper handles, each keeping `inflight`
+// requests outstanding; every completion issues the next request; latency is
+// measured per request from issue to callback.
+//   ZkAsyncLoad HOST:PORT WORKLOAD SESSIONS INFLIGHT VALUE_BYTES WARMUP_MS DURATION_MS [ROOT]
 // WORKLOAD: getData | exists | mixed (90% getData, 10% setData) | setData | create
-// (persistent sequential). Prints one JSON line on stdout:
+// (persistent sequential). Prints {"ready":true} when the load starts (the
+// measured window opens WARMUP_MS later), then one JSON line:
 //   {"ops":N,"opsPerSec":X,"p50":ms,"p99":ms,"p999":ms,"errors":N,"sessions":S,"inflight":I}
+//
+// Watch fan-out and connect storm are driven step by step over stdin, so the
+// caller can sample the server's CPU exactly around the measured part: the
+// driver prints {"ready":true} and waits for a line "go"; runs; prints its
+// JSON result and waits for a line "close" (or the end of stdin) before it
+// closes its sessions, which is not measured.
+//   ZkAsyncLoad HOST:PORT watch WATCHERS ROUNDS WARMUP_ROUNDS VALUE_BYTES ROOT
+//     WATCHERS handles each arm a data watch (getData with a watcher) on ROOT/w;
+//     one more handle sets it; a round's sample is the time from the setData
+//     call to the last NodeDataChanged delivered. Result:
+//     {"ops":notifications,"rounds":R,"missed":N,"sumLastMs":ms,"firstP50":ms,"p50":ms,"p99":ms,"p999":ms}
+//   ZkAsyncLoad HOST:PORT storm SESSIONS CONCURRENCY
+//     opens SESSIONS handles with at most CONCURRENCY handshakes in flight; a
+//     sample is new ZooKeeper(...) to SyncConnected. Result:
+//     {"ops":opened,"failed":N,"spanMs":ms,"p50":ms,"p99":ms,"p999":ms}
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.zookeeper.AsyncCallback;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
@@ -106,6 +127,18 @@ public final class ZkAsyncLoad {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length >= 2 && args[1].equals("watch")) {
+            watch(args[0], Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]), Integer.parseInt(args[5]), args[6]);
+            return;
+        }
+        if (args.length >= 2 && args[1].equals("storm")) {
+            storm(args[0], Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+            return;
+        }
+        pipeline(args);
+    }
+
+    static void pipeline(String[] args) throws Exception {
         if (args.length < 7) {
             System.err.println("usage: ZkAsyncLoad HOST:PORT WORKLOAD SESSIONS INFLIGHT VALUE_BYTES WARMUP_MS DURATION_MS [ROOT]");
             System.exit(2);
@@ -121,15 +154,7 @@ public final class ZkAsyncLoad {
         byte[] value = new byte[valueBytes];
         Arrays.fill(value, (byte) 'v');
 
-        List<ZooKeeper> handles = new ArrayList<>();
-        for (int s = 0; s < sessions; s++) {
-            CountDownLatch connected = new CountDownLatch(1);
-            ZooKeeper zk = new ZooKeeper(connect, 30000, e -> {
-                if (e.getState() == Watcher.Event.KeeperState.SyncConnected) connected.countDown();
-            });
-            if (!connected.await(30, TimeUnit.SECONDS)) throw new IllegalStateException("session " + s + " did not connect");
-            handles.add(zk);
-        }
+        List<ZooKeeper> handles = openSessions(connect, sessions);
         ZooKeeper admin = handles.get(0);
         try {
             admin.create(root, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
@@ -183,5 +208,176 @@ public final class ZkAsyncLoad {
         for (ZooKeeper zk : handles) zk.close(1000);
         System.out.flush();
         System.exit(0);
+    }
+
+    /** Opens `count` sessions, one after another. */
+    static List<ZooKeeper> openSessions(String connect, int count) throws Exception {
+        List<ZooKeeper> handles = new ArrayList<>();
+        for (int s = 0; s < count; s++) {
+            CountDownLatch connected = new CountDownLatch(1);
+            ZooKeeper zk = new ZooKeeper(connect, 30000, e -> {
+                if (e.getState() == Watcher.Event.KeeperState.SyncConnected) connected.countDown();
+            });
+            if (!connected.await(30, TimeUnit.SECONDS)) throw new IllegalStateException("session " + s + " did not connect");
+            handles.add(zk);
+        }
+        return handles;
+    }
+
+    static final BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+
+    /** Tells the caller the set-up is done and waits for its "go". */
+    static void readyThenAwaitGo() throws Exception {
+        System.out.println("{\"ready\":true}");
+        System.out.flush();
+        String line = stdin.readLine();
+        if (line == null || !line.trim().equals("go")) throw new IllegalStateException("expected go on stdin, got " + line);
+    }
+
+    /** Prints the result, waits for "close" (or the end of stdin), closes every handle and exits. */
+    static void resultThenClose(String json, List<ZooKeeper> handles) throws Exception {
+        System.out.println(json);
+        System.out.flush();
+        stdin.readLine();
+        // Every handle sends its closeSession at once, each from its own thread.
+        // A handle turns CLOSED once the server has answered that; the
+        // client's own tear-down after it (a 100 ms sleep per socket, taken
+        // two at a time) is not waited for.
+        for (ZooKeeper zk : handles) {
+            Thread t = new Thread(() -> {
+                try { zk.close(); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
+            });
+            t.setDaemon(true);
+            t.start();
+        }
+        long closeDeadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < closeDeadline && handles.stream().anyMatch((zk) -> zk.getState().isAlive())) Thread.sleep(10);
+        System.exit(0);
+    }
+
+    static String percentiles(long[] ns, int n) {
+        Arrays.sort(ns, 0, n);
+        return String.format(java.util.Locale.ROOT, "\"p50\":%.4f,\"p99\":%.4f,\"p999\":%.4f",
+            percentile(ns, n, 0.5), percentile(ns, n, 0.99), percentile(ns, n, 0.999));
+    }
+
+    /** Watch fan-out: WATCHERS handles watch one node; a round is one setData and every NodeDataChanged it fires. */
+    static void watch(String connect, int watchers, int rounds, int warmupRounds, int valueBytes, String root) throws Exception {
+        byte[] value = new byte[valueBytes];
+        Arrays.fill(value, (byte) 'w');
+        String node = root + "/w";
+        List<ZooKeeper> handles = openSessions(connect, watchers + 1);
+        ZooKeeper writer = handles.get(watchers);
+        try {
+            writer.create(root, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        } catch (KeeperException.NodeExistsException ignored) {
+            // a previous run's
+        }
+        try {
+            writer.create(node, value, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        } catch (KeeperException.NodeExistsException ignored) {
+            // a previous run's
+        }
+        long[] arrivedAt = new long[watchers];
+        AtomicInteger arrived = new AtomicInteger();
+        CountDownLatch[] allFired = { null };
+        Watcher[] watches = new Watcher[watchers];
+        for (int i = 0; i < watchers; i++) {
+            final int me = i;
+            watches[i] = (WatchedEvent e) -> {
+                if (e.getType() != Watcher.Event.EventType.NodeDataChanged || arrivedAt[me] != 0) return;
+                arrivedAt[me] = System.nanoTime();
+                if (arrived.incrementAndGet() == watchers) allFired[0].countDown();
+            };
+        }
+        long[] lastNs = new long[rounds];
+        long[] firstNs = new long[rounds];
+        int missed = 0;
+        long sumLast = 0;
+        for (int round = 0; round < warmupRounds + rounds; round++) {
+            if (round == warmupRounds) readyThenAwaitGo();
+            // Arm: every watcher's getData with its watch; wait for every reply.
+            Arrays.fill(arrivedAt, 0L);
+            arrived.set(0);
+            allFired[0] = new CountDownLatch(1);
+            CountDownLatch armed = new CountDownLatch(watchers);
+            AtomicInteger armErrors = new AtomicInteger();
+            for (int i = 0; i < watchers; i++) {
+                handles.get(i).getData(node, watches[i], (rc, p, ctx, data, stat) -> {
+                    if (rc != 0) armErrors.incrementAndGet();
+                    armed.countDown();
+                }, null);
+            }
+            if (!armed.await(30, TimeUnit.SECONDS) || armErrors.get() > 0) throw new IllegalStateException("arming the watches failed");
+            long t0 = System.nanoTime();
+            CountDownLatch written = new CountDownLatch(1);
+            writer.setData(node, value, -1, (rc, p, ctx, stat) -> written.countDown(), null);
+            allFired[0].await(15, TimeUnit.SECONDS);
+            written.await(15, TimeUnit.SECONDS);
+            if (round < warmupRounds) continue;
+            int k = round - warmupRounds;
+            long first = Long.MAX_VALUE;
+            long last = 0;
+            int got = 0;
+            for (long at : arrivedAt) {
+                if (at == 0) continue;
+                got++;
+                first = Math.min(first, at);
+                last = Math.max(last, at);
+            }
+            missed += watchers - got;
+            lastNs[k] = got == 0 ? 0 : last - t0;
+            firstNs[k] = got == 0 ? 0 : first - t0;
+            sumLast += lastNs[k];
+        }
+        long notifications = (long) watchers * rounds - missed;
+        long[] firstSorted = firstNs.clone();
+        Arrays.sort(firstSorted);
+        String json = String.format(java.util.Locale.ROOT,
+            "{\"ops\":%d,\"rounds\":%d,\"missed\":%d,\"sumLastMs\":%.4f,\"firstP50\":%.4f,%s}",
+            notifications, rounds, missed, sumLast / 1e6, firstSorted[rounds / 2] / 1e6, percentiles(lastNs, rounds));
+        resultThenClose(json, handles);
+    }
+
+    /** Connect storm: SESSIONS new handles, at most CONCURRENCY of them waiting for their session at a time. */
+    static void storm(String connect, int sessions, int concurrency) throws Exception {
+        // Warm the client's own code paths (not measured): a few sessions opened and closed.
+        for (ZooKeeper zk : openSessions(connect, 20)) zk.close(1000);
+        readyThenAwaitGo();
+        List<ZooKeeper> handles = java.util.Collections.synchronizedList(new ArrayList<>());
+        Semaphore slots = new Semaphore(concurrency);
+        long[] latency = new long[sessions];
+        AtomicInteger opened = new AtomicInteger();
+        AtomicLong lastDone = new AtomicLong();
+        CountDownLatch settled = new CountDownLatch(sessions);
+        int failed = 0;
+        long start = System.nanoTime();
+        for (int s = 0; s < sessions; s++) {
+            if (!slots.tryAcquire(30, TimeUnit.SECONDS)) {
+                failed += sessions - s;
+                for (int k = s; k < sessions; k++) settled.countDown();
+                break;
+            }
+            final long t0 = System.nanoTime();
+            final boolean[] done = { false };
+            ZooKeeper zk = new ZooKeeper(connect, 30000, e -> {
+                if (e.getState() != Watcher.Event.KeeperState.SyncConnected) return;
+                synchronized (done) {
+                    if (done[0]) return;
+                    done[0] = true;
+                }
+                long now = System.nanoTime();
+                latency[opened.getAndIncrement()] = now - t0;
+                lastDone.accumulateAndGet(now, Math::max);
+                slots.release();
+                settled.countDown();
+            });
+            handles.add(zk);
+        }
+        if (!settled.await(60, TimeUnit.SECONDS)) failed += (int) settled.getCount();
+        int n = opened.get();
+        String json = String.format(java.util.Locale.ROOT, "{\"ops\":%d,\"failed\":%d,\"spanMs\":%.4f,%s}",
+            n, failed, n == 0 ? 0.0 : (lastDone.get() - start) / 1e6, percentiles(latency, n));
+        resultThenClose(json, new ArrayList<>(handles));
     }
 }

@@ -15,6 +15,7 @@ import { runBench } from '../../native-free-bench/run.js';
 import { defaults, WORKLOADS, type BenchOptions } from '../../native-free-bench/options.js';
 import type { BenchResults } from '../../native-free-bench/results.js';
 import { Histogram } from '../../native-free-bench/histogram.js';
+import { javaDriverUnavailable } from '../../native-free-bench/java-driver.js';
 
 const benchDir = fileURLToPath(new URL('../../native-free-bench/', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -76,6 +77,36 @@ test('the load benchmark runs every workload once at a tiny size and writes resu
     assert.match(html, /<svg[^>]*>/);
     assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/, 'the report is self-contained');
     assert.match(fs.readFileSync(r.markdown, 'utf8'), /\| getData \|/);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('the Java client drives a pipelined cell, the watch fan-out and the connect storm at a tiny size', {
+  timeout: 240_000, skip: javaDriverUnavailable() ?? false,
+}, async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'zoonode-bench-java-smoke-'));
+  try {
+    const o: BenchOptions = {
+      ...defaults(true), client: 'java', workers: ['0'], workloads: ['getData', 'watch', 'connect'], depths: [4], valueSizes: [100],
+      sizedWorkloads: [], warmupMs: 100, durationMs: 300, repeat: 1, serverWarmupMs: 0, clientThreads: 1,
+      watchers: [6], watchRounds: 3, watchWarmupRounds: 1, stormSessions: 12, out,
+    };
+    const r = await runBench(o);
+    const json = JSON.parse(fs.readFileSync(r.json, 'utf8')) as BenchResults;
+    assert.deepEqual(json.cells.map((c) => c.workload), ['getData', 'watch', 'connect']);
+    for (const c of json.cells) {
+      const sample = c.samples[0]!;
+      const what = `${c.workload} x${c.depth}: ${JSON.stringify(sample)}`;
+      assert.equal(sample.error, undefined, what);
+      assert.equal(sample.extra.client, 'java', what);
+      assert.ok(sample.ops > 0 && sample.opsPerServerCpuSecond > 0, what);
+      assert.ok(sample.p50 <= sample.p99 && sample.p99 <= sample.p999, what);
+      assert.equal(sample.errors, 0, what);
+    }
+    // Every watcher is notified every measured round; the storm opens every session.
+    assert.equal(json.cells[1]!.samples[0]!.ops, 6 * 3);
+    assert.equal(json.cells[2]!.samples[0]!.ops, 12);
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
