@@ -7,7 +7,9 @@
 // the txn count over snapCount, so snapshots start on their own, several
 // times. Each read sample is classed by its completion time: inside a
 // snapshot (between the server's "taking snapshot" and "wrote" log lines),
-// or steady (more than 500 ms away from any snapshot).
+// or steady (more than 500 ms away from any snapshot). It also logs each
+// server thread's CPU (ms per second, from /proc) inside the snapshots and in
+// the steady state, to show what a snapshot adds and where.
 //
 // node dist/native-free-bench/snapshot-latency.js [--nodes 1000000] [--parents 500]
 //   [--seconds 60] [--write-rate 500] [--snap-count 20000] [--workers 0]
@@ -68,6 +70,51 @@ function writeTrickle(client: ZkClient, ratePerSec: number, stopAt: number): Pro
 
 interface Window { start: number; end: number }
 
+/** Per-thread CPU of a process (ns, from /proc/<pid>/task/<tid>/schedstat), sampled over time. */
+class ThreadSampler {
+  readonly samples: { at: number; ns: Map<string, number> }[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number, everyMs: number) {
+    this.timer = setInterval(() => this.take(), everyMs);
+  }
+
+  private take(): void {
+    const ns = new Map<string, number>();
+    try {
+      for (const tid of fs.readdirSync(`/proc/${this.pid}/task`)) {
+        try {
+          const comm = fs.readFileSync(`/proc/${this.pid}/task/${tid}/comm`, 'utf8').trim();
+          ns.set(`${comm}:${tid}`, Number(fs.readFileSync(`/proc/${this.pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
+        } catch { /* the thread exited */ }
+      }
+    } catch { return; }
+    this.samples.push({ at: Date.now(), ns });
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** CPU ms per second of each thread over the sampled spans that fall inside `wins` (or outside all of them, 500 ms away). */
+  rates(wins: Window[], inside: boolean): Record<string, number> {
+    const total = new Map<string, number>();
+    let spanMs = 0;
+    for (let i = 1; i < this.samples.length; i++) {
+      const a = this.samples[i - 1]!;
+      const b = this.samples[i]!;
+      const inWin = wins.some((w) => a.at >= w.start && b.at <= w.end);
+      const away = wins.every((w) => b.at < w.start - 500 || a.at > w.end + 500);
+      if (inside ? !inWin : !away) continue;
+      spanMs += b.at - a.at;
+      for (const [k, v] of b.ns) total.set(k, (total.get(k) ?? 0) + (v - (a.ns.get(k) ?? v)) / 1e6);
+    }
+    const out: Record<string, number> = {};
+    for (const [k, v] of [...total].sort((x, y) => y[1] - x[1])) if (v > 0) out[k] = Math.round((v / spanMs) * 1000);
+    return out;
+  }
+}
+
 /** Snapshot windows (wall-clock ms) from a zoonode log. */
 function zoonodeWindows(out: string): Window[] {
   const wins: Window[] = [];
@@ -114,6 +161,7 @@ async function measure(kind: 'zoonode' | 'apache', args: Args): Promise<Record<s
     // Let the snapshots the populate started finish before measuring.
     await new Promise((r) => setTimeout(r, 5000));
     const logFrom = proc.output().length;
+    const sampler = new ThreadSampler(proc.child.pid!, 100);
     const stopAt = performance.now() + args.seconds * 1000;
     const trickle = writeTrickle(writer, args.writeRate, stopAt);
     const load = await runLoad({
@@ -122,6 +170,7 @@ async function measure(kind: 'zoonode' | 'apache', args: Args): Promise<Record<s
       pathOf: (i) => `/bench-p${i % args.parents}/n${i}`, timeline: true,
     });
     const written = await trickle;
+    sampler.stop();
     const rss = procStat(proc.child.pid!).rssBytes;
     await writer.close();
     const out = proc.output().slice(logFrom);
@@ -149,6 +198,8 @@ async function measure(kind: 'zoonode' | 'apache', args: Args): Promise<Record<s
       rssMiB: rss / 1048576,
     };
     log(`${kind}: ${JSON.stringify(r)}`);
+    log(`${kind}: server threads, CPU ms per second, during snapshots: ${JSON.stringify(sampler.rates(wins, true))}`);
+    log(`${kind}: server threads, CPU ms per second, steady: ${JSON.stringify(sampler.rates(wins, false))}`);
     return r;
   } finally {
     await proc?.stop();

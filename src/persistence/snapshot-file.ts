@@ -125,8 +125,11 @@ export interface SnapshotJobOptions {
   sliceMs?: number;
   /**
    * After a slice that spent its whole budget, wait this long before the
-   * next (0: the next turn of the event loop). Leaves the thread's core to
-   * request handling and the other threads part of the time.
+   * next (0: the next turn of the event loop) if the server took requests
+   * since the previous slice (always, if the source does not count them).
+   * Leaves the thread's core to request handling and the other threads
+   * most of the time while clients are served; an idle server writes its
+   * snapshot at full speed.
    */
   pauseMs?: number;
   /** Target size of an encoded chunk. */
@@ -146,6 +149,7 @@ interface Slot {
 export class SnapshotJob {
   readonly done: Promise<SnapshotResult>;
   private readonly encoder: SnapshotEncoder;
+  private readonly requestsTaken: (() => number) | null;
   private readonly w = new Writer(0);
   private readonly t0 = performance.now();
   private readonly name: string;
@@ -168,6 +172,8 @@ export class SnapshotJob {
   private readonly sliceMs: number;
   private readonly pauseMs: number;
   private spent = false;
+  /** The source's request count at the previous slice (-1: it does not count). */
+  private requestsSeen: number;
   private readonly chunkBytes: number;
   private readonly slotCount: number;
   private scheduled = false;
@@ -179,6 +185,8 @@ export class SnapshotJob {
     this.slotCount = Math.max(1, opts.inflightMax ?? 4);
     this.done = new Promise((res, rej) => { this.resolve = res; this.reject = rej; });
     this.encoder = new SnapshotEncoder(source);
+    this.requestsTaken = source.requestsTaken?.bind(source) ?? null;
+    this.requestsSeen = this.requestsTaken?.() ?? -1;
     this.name = snapshotName(opts.zxid, extensionOf(opts.compression));
     this.tmp = tmpName(opts.dir, this.name);
     for (let i = 0; i < this.slotCount; i++) {
@@ -212,8 +220,17 @@ export class SnapshotJob {
   private schedule(): void {
     if (this.scheduled || this.failed || this.encodingDone) return;
     this.scheduled = true;
-    if (this.spent && this.pauseMs > 0) setTimeout(this.slice, this.pauseMs);
+    if (this.spent && this.pauseMs > 0 && this.serving()) setTimeout(this.slice, this.pauseMs);
     else setImmediate(this.slice);
+  }
+
+  /** Whether the server took requests since the previous call (true when the source does not say). */
+  private serving(): boolean {
+    if (this.requestsTaken === null) return true;
+    const n = this.requestsTaken();
+    const moved = n !== this.requestsSeen;
+    this.requestsSeen = n;
+    return moved;
   }
 
   /** One slice: encode nodes until the budget is spent or a chunk is full. */

@@ -59,6 +59,12 @@ export interface SnapshotSource {
   acls(): Iterable<readonly [number, readonly ACL[]]>;
   /** The root node (its path in the snapshot is ""). */
   root(): SnapshotSourceNode;
+  /**
+   * How many client requests the server has taken so far (any count that
+   * moves while it serves). A snapshot written in slices pauses between
+   * slices only while this moves; without it, it always pauses.
+   */
+  requestsTaken?(): number;
 }
 
 export interface SnapshotSink {

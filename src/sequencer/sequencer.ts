@@ -227,6 +227,7 @@ export class Sequencer implements ReadContext {
     },
     acls: () => this.tree.aclCache.entries(),
     root: () => this.tree.getNode('')!,
+    requestsTaken: () => this.stats.packetsReceived,
   };
 
   /** Writes are refused (the txn log failed) until the disk works again. */

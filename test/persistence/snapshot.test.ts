@@ -112,6 +112,28 @@ for (const [name, makePool] of [
   });
 }
 
+test('a sliced snapshot pauses between slices only while the server takes requests', async () => {
+  const { tree, sessions } = sampleTree(3000);
+  const run = async (requestsTaken: () => number): Promise<{ ms: number; file: Buffer }> => {
+    const dir = tempDir('snap');
+    const t0 = performance.now();
+    // A tiny slice budget: about one 64-node step per slice, some 45 slices, each followed by a 10 ms pause when busy.
+    const job = new SnapshotJob({ ...sourceOf(tree, sessions), requestsTaken }, {
+      dir, zxid: 5, compression: 'none', pool: inlineChunkPool, fsync: false, chunkBytes: 4096, sliceMs: 0.01, pauseMs: 10,
+    });
+    const r = await job.done;
+    const out = { ms: performance.now() - t0, file: fs.readFileSync(r.file) };
+    fs.rmSync(dir, { recursive: true });
+    return out;
+  };
+  let served = 0;
+  const busy = await run(() => ++served); // a request came in before every slice
+  const idle = await run(() => 42); // no request during the whole snapshot
+  assert.ok(busy.ms >= 40 * 10, `a busy server's snapshot pauses after each slice (${busy.ms.toFixed(0)} ms)`);
+  assert.ok(idle.ms < busy.ms / 2, `an idle server's snapshot does not pause (${idle.ms.toFixed(0)} ms vs ${busy.ms.toFixed(0)} ms busy)`);
+  assert.deepEqual(idle.file, busy.file, 'pacing changes nothing in the file');
+});
+
 test('a fuzzy snapshot taken while the tree changes, plus the txns after its zxid, rebuilds the live tree', async () => {
   const dir = tempDir('snap');
   const { tree, sessions, m } = sampleTree(2000);
