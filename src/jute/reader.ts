@@ -5,6 +5,12 @@
 
 export class JuteError extends Error {
   override name = 'JuteError';
+  /** The record ran past the end of the bytes (more input could complete it), rather than being malformed. */
+  readonly truncated: boolean;
+  constructor(message: string, truncated = false) {
+    super(message);
+    this.truncated = truncated;
+  }
 }
 
 export class Reader {
@@ -36,7 +42,7 @@ export class Reader {
   private need(n: number): number {
     const p = this.pos;
     if (n < 0 || p + n > this.end) {
-      throw new JuteError(`record truncated: need ${n} bytes at offset ${p}, have ${this.end - p}`);
+      throw new JuteError(`record truncated: need ${n} bytes at offset ${p}, have ${this.end - p}`, n >= 0);
     }
     this.pos = p + n;
     return p;
@@ -122,7 +128,7 @@ export class Reader {
     const n = this.int();
     if (n < -1) return 0;
     if (n > 0 && n * minElementBytes > this.end - this.pos) {
-      throw new JuteError(`vector of ${n} elements cannot fit in ${this.end - this.pos} bytes`);
+      throw new JuteError(`vector of ${n} elements cannot fit in ${this.end - this.pos} bytes`, true);
     }
     return n;
   }

@@ -114,26 +114,32 @@ export function recover(opts: RecoveryOptions, target: RecoveryTarget): Recovery
   const read: string[] = [];
   for (let i = 0; i < selected.length; i++) {
     const f = selected[i]!;
-    const scan = scanLogFile(f.path, prev + 1, fsys);
-    if (snapshotFile === null && scan.entries.length > 0 && !opts.trustEmptySnapshot) {
-      throw new RecoveryError(`no snapshot found, but ${f.path} holds txns. Something is broken! ` +
-        '(set snapshot.trust.empty=true only when upgrading from ZooKeeper 3.4, which could leave no snapshot)');
-    }
-    if (snapshotFile === null && scan.entries.length > 0) {
-      log.warn(`no snapshot found, but there are txn logs; trusting an empty snapshot (snapshot.trust.empty=true). This should only be allowed during upgrading.`);
-    }
-    for (const e of scan.entries) {
+    let first = true;
+    // Entries are applied as the scan decodes them, not kept per file: a
+    // corrupt entry further on still stops recovery (and the server) with
+    // its file and offset.
+    const scan = scanLogFile(f.path, prev + 1, fsys, (e, offset) => {
+      if (first) {
+        first = false;
+        if (snapshotFile === null && !opts.trustEmptySnapshot) {
+          throw new RecoveryError(`no snapshot found, but ${f.path} holds txns. Something is broken! ` +
+            '(set snapshot.trust.empty=true only when upgrading from ZooKeeper 3.4, which could leave no snapshot)');
+        }
+        if (snapshotFile === null) {
+          log.warn(`no snapshot found, but there are txn logs; trusting an empty snapshot (snapshot.trust.empty=true). This should only be allowed during upgrading.`);
+        }
+      }
       const z = e.hdr.zxid;
       if (z > prev + 1 && epochOf(z) === epochOf(prev)) {
         throw new RecoveryError(`txns 0x${(prev + 1).toString(16)} to 0x${(z - 1).toString(16)} are missing: ` +
-          `${prevFile} ends at 0x${prev.toString(16)} and ${f.path} continues at 0x${z.toString(16)} (offset ${e.offset}); ` +
+          `${prevFile} ends at 0x${prev.toString(16)} and ${f.path} continues at 0x${z.toString(16)} (offset ${offset}); ` +
           'a txn log is missing or was deleted');
       }
       target.apply(e);
       if (z > prev) prev = z;
       report.txnsReplayed++;
-    }
-    if (scan.entries.length > 0) prevFile = f.path;
+    });
+    if (scan.decoded > 0) prevFile = f.path;
     if (scan.torn !== null) {
       const size = fsys.statSync(f.path).size;
       const nonZero = tailHasData(fsys, f.path, scan.torn.offset, size);

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { Logger } from '../util/log.js';
 import { Writer } from '../jute/writer.js';
 import { adler32, adler32Combine } from './checksum.js';
+import { ByteWindow, WINDOW_BYTES } from './byte-window.js';
 import { compressChunk, compressionOfName, decompress, extensionOf, SNAPPY_HEADER, type Compression } from './compression.js';
 import { fsyncDir, snapshotName } from './file-names.js';
 import { decodeSnapshot, SnapshotEncoder, writeSeal, type SnapshotSink, type SnapshotSource } from './snapshot-format.js';
@@ -65,21 +66,21 @@ export function looksComplete(file: string, fsys: StorageFs = nodeStorageFs): bo
   }
 }
 
-/** Read a snapshot file (any compression) into a sink; throws on any damage. */
-export function readSnapshotFile(file: string, sink: SnapshotSink, fsys: StorageFs = nodeStorageFs): { nodes: number } {
-  const bytes = decompress(fsys.readFileSync(file), compressionOfName(file));
-  let doneTo = 0;
-  let acc = 1;
-  const adlerOf = (end: number): number => {
-    if (end < doneTo) {
-      doneTo = 0;
-      acc = 1;
-    }
-    acc = adler32(bytes, doneTo, end, acc);
-    doneTo = end;
-    return acc;
-  };
-  return decodeSnapshot(bytes, sink, adlerOf);
+/**
+ * Read a snapshot file (any compression) into a sink; throws on any damage.
+ * An uncompressed file is read through one reused window, never whole.
+ */
+export function readSnapshotFile(file: string, sink: SnapshotSink, fsys: StorageFs = nodeStorageFs,
+  windowBytes = WINDOW_BYTES): { nodes: number } {
+  const c = compressionOfName(file);
+  if (c !== 'none') return decodeSnapshot(ByteWindow.ofBytes(decompress(fsys.readFileSync(file), c)), sink);
+  const size = fsys.statSync(file).size;
+  const fd = fsys.openSync(file, 'r');
+  try {
+    return decodeSnapshot(ByteWindow.ofFile(fsys, fd, size, windowBytes), sink);
+  } finally {
+    fsys.closeSync(fd);
+  }
 }
 
 /** The name a snapshot is written under until it is complete and renamed. */
@@ -170,7 +171,7 @@ export class SnapshotJob {
   private resolve!: (r: SnapshotResult) => void;
   private reject!: (e: Error) => void;
   private readonly sliceMs: number;
-  private readonly pauseMs: number;
+  private pauseMs: number;
   private spent = false;
   /** The source's request count at the previous slice (-1: it does not count). */
   private requestsSeen: number;
@@ -222,6 +223,15 @@ export class SnapshotJob {
     this.scheduled = true;
     if (this.spent && this.pauseMs > 0 && this.serving()) setTimeout(this.slice, this.pauseMs);
     else setImmediate(this.slice);
+  }
+
+  /**
+   * Stop pausing between slices: the server has logged enough txns for the
+   * next snapshot to be due, so this one is falling behind the log (each
+   * txn it does not cover is one more to replay at the next start).
+   */
+  hurry(): void {
+    this.pauseMs = 0;
   }
 
   /** Whether the server took requests since the previous call (true when the source does not say). */

@@ -27,6 +27,7 @@ import { Reader, JuteError } from '../jute/reader.js';
 import { Writer } from '../jute/writer.js';
 import { readACL, writeACLList, type ACL } from '../jute/records.js';
 import { FILE_HEADER_BYTES, FORMAT_VERSION, SNAP_MAGIC, writeFileHeader } from './txn-entry.js';
+import type { ByteWindow } from './byte-window.js';
 
 /** A node as the snapshot stores it (StatPersisted + data + ACL reference). */
 export interface SnapshotNode {
@@ -70,7 +71,10 @@ export interface SnapshotSource {
 export interface SnapshotSink {
   session(id: bigint, timeoutMs: number): void;
   acl(ref: number, acls: ACL[]): void;
-  /** Nodes arrive in pre-order: a node's parent has always arrived before it. */
+  /**
+   * Nodes arrive in pre-order: a node's parent has always arrived before it.
+   * `n` is the same object for every node, refilled: copy what you keep.
+   */
   node(path: string, n: SnapshotNode): void;
 }
 
@@ -170,12 +174,13 @@ export interface DecodedSnapshot {
 }
 
 /**
- * Decode an uncompressed snapshot into a sink, verifying the seals. `adlerOf`
- * computes the Adler-32 of a prefix of the bytes.
+ * Decode an uncompressed snapshot from a window over its bytes into a sink,
+ * verifying the seals. A record that runs past the loaded bytes is decoded
+ * again once the window has been refilled from its start.
  */
-export function decodeSnapshot(bytes: Buffer, sink: SnapshotSink, adlerOf: (end: number) => number): DecodedSnapshot {
-  const r = new Reader(bytes);
-  if (bytes.length < FILE_HEADER_BYTES) throw new SnapshotFormatError('file header cut short');
+export function decodeSnapshot(input: ByteWindow, sink: SnapshotSink): DecodedSnapshot {
+  const r = input.reader;
+  if (r.remaining() < FILE_HEADER_BYTES) throw new SnapshotFormatError('file header cut short');
   const magic = r.int();
   const version = r.int();
   r.long();
@@ -183,46 +188,68 @@ export function decodeSnapshot(bytes: Buffer, sink: SnapshotSink, adlerOf: (end:
   if (version !== FORMAT_VERSION) throw new SnapshotFormatError(`unsupported snapshot version ${version}`);
   let nodes = 0;
   try {
-    let count = r.int();
+    let count = record(input, (rr) => rr.int());
     while (count-- > 0) {
-      const id = r.bigLong();
-      sink.session(id, r.int());
+      const [id, timeout] = record(input, (rr) => [rr.bigLong(), rr.int()] as const);
+      sink.session(id, timeout);
     }
-    let acls = r.int();
+    let acls = record(input, (rr) => rr.int());
     while (acls-- > 0) {
-      const ref = r.long();
-      const n = r.vectorLength(12);
-      const list: ACL[] = [];
-      for (let i = 0; i < n; i++) list.push(readACL(r));
+      const [ref, list] = record(input, (rr) => {
+        const ref = rr.long();
+        const n = rr.vectorLength(12);
+        const list: ACL[] = [];
+        for (let i = 0; i < n; i++) list.push(readACL(rr));
+        return [ref, list] as const;
+      });
       sink.acl(ref, list);
     }
+    // One record object for every node: the sink copies what it keeps. A
+    // fresh literal per node was garbage among the survivors (the tree's
+    // nodes and strings), which kept the collector copying them page by
+    // page instead of promoting whole pages.
+    const node: SnapshotNode = {
+      data: null, acl: 0, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0, ownerHi: 0, ownerLo: 0, pzxid: 0,
+    };
     for (;;) {
-      const path = r.ustring();
+      const at = r.pos;
+      let path: string | null;
+      try {
+        path = r.ustring();
+        if (path === '/') break;
+        node.data = r.latin1Buffer();
+        node.acl = r.long();
+        node.czxid = r.long();
+        node.mzxid = r.long();
+        node.ctime = r.long();
+        node.mtime = r.long();
+        node.version = r.int();
+        node.cversion = r.int();
+        node.aversion = r.int();
+        node.ownerHi = r.longHi();
+        node.ownerLo = r.longLo();
+        node.pzxid = r.long();
+      } catch (e) {
+        if (e instanceof JuteError && e.truncated && input.refill(at)) continue;
+        throw e;
+      }
       if (path === null) throw new SnapshotFormatError('null path in the node list');
-      if (path === '/') break;
-      const node: SnapshotNode = {
-        data: r.latin1Buffer(),
-        acl: r.long(),
-        czxid: r.long(),
-        mzxid: r.long(),
-        ctime: r.long(),
-        mtime: r.long(),
-        version: r.int(),
-        cversion: r.int(),
-        aversion: r.int(),
-        ownerHi: r.longHi(),
-        ownerLo: r.longLo(),
-        pzxid: r.long(),
-      };
       sink.node(path, node);
       nodes++;
     }
   } catch (e) {
-    if (e instanceof JuteError) throw new SnapshotFormatError(`truncated or malformed at offset ${r.pos}: ${e.message}`);
+    if (e instanceof JuteError) throw new SnapshotFormatError(`truncated or malformed at offset ${input.base + r.pos}: ${e.message}`);
     throw e;
   }
-  const sealAt = r.pos;
-  checkSeal(r, adlerOf(sealAt), 'snapshot');
+  // What follows the nodes is a few dozen bytes: the seal and the optional sections.
+  input.loadRest(r.pos);
+  const sealAt = input.base + r.pos;
+  try {
+    checkSeal(r, input.adlerTo(r.pos), 'snapshot');
+  } catch (e) {
+    if (e instanceof JuteError) throw new SnapshotFormatError(`snapshot seal cut short at offset ${sealAt}: ${e.message}`);
+    throw e;
+  }
   // Optional sections, each sealed: ZxidDigest (3.6+), lastProcessedZxid (3.9).
   if (r.remaining() > 0) {
     const start = r.pos;
@@ -231,7 +258,7 @@ export function decodeSnapshot(bytes: Buffer, sink: SnapshotSink, adlerOf: (end:
       const digestVersion = r.int();
       if (digestVersion < 2) r.ustring();
       else r.long();
-      checkSeal(r, adlerOf(r.pos), 'digest section');
+      checkSeal(r, input.adlerTo(r.pos), 'digest section');
     } catch (e) {
       if (!(e instanceof JuteError)) throw e;
       r.pos = start;
@@ -239,9 +266,22 @@ export function decodeSnapshot(bytes: Buffer, sink: SnapshotSink, adlerOf: (end:
   }
   if (r.remaining() >= 8 + 8 + 5) {
     r.long();
-    checkSeal(r, adlerOf(r.pos), 'last-processed-zxid section');
+    checkSeal(r, input.adlerTo(r.pos), 'last-processed-zxid section');
   }
   return { nodes, sealAt };
+}
+
+/** Decode one record of the header sections, refilling the window and decoding again if it runs past the loaded bytes. */
+function record<T>(input: ByteWindow, decode: (r: Reader) => T): T {
+  for (;;) {
+    const at = input.reader.pos;
+    try {
+      return decode(input.reader);
+    } catch (e) {
+      if (e instanceof JuteError && e.truncated && input.refill(at)) continue;
+      throw e;
+    }
+  }
 }
 
 function checkSeal(r: Reader, expected: number, what: string): void {

@@ -127,7 +127,13 @@ export class Storage {
   /** Count a logged txn; returns true when a snapshot is due (and none is running). */
   noteTxn(): boolean {
     this.txnsSinceSnapshot++;
-    return this.snapshotting === null && this.txnsSinceSnapshot > Math.floor(this.cfg.snapCount / 2) + this.randRoll;
+    if (this.txnsSinceSnapshot <= Math.floor(this.cfg.snapCount / 2) + this.randRoll) return false;
+    if (this.snapshotting === null) return true;
+    // Due again while the last one still runs (writes outpace its paced
+    // slices): let it run flat out rather than let the log tail grow. A
+    // 1 M-znode populate left a 220 k-txn tail, 3 s of replay at restart.
+    this.snapshotting.hurry();
+    return false;
   }
 
   get snapshotInProgress(): boolean {

@@ -69,6 +69,36 @@ for (const compression of ['none', 'gz', 'snappy'] as Compression[]) {
   });
 }
 
+test('a snapshot read through a window smaller than one node (a value bigger than the window too) is the same tree', () => {
+  const dir = tempDir('snap');
+  const { tree, sessions, m } = sampleTree(500);
+  m.create('/app/big', Buffer.alloc(20_000, 7));
+  m.create('/app/big/child', Buffer.from('after the big one'), { acl: digest });
+  const r = writeSnapshotSync(sourceOf(tree, sessions), dir, tree.lastProcessedZxid, 'none');
+  for (const windowBytes of [16, 64, 1000, 4096]) {
+    const back = new DataTree({ extendedTypes: false });
+    const backSessions = new Map<bigint, number>();
+    const t = targetOf(back, backSessions);
+    t.reset();
+    assert.equal(readSnapshotFile(r.file, t, undefined, windowBytes).nodes, tree.nodeCount, `window ${windowBytes}`);
+    back.finishRestore(tree.lastProcessedZxid);
+    assert.deepEqual(dumpTree(back), dumpTree(tree), `window ${windowBytes}`);
+    assert.deepEqual(backSessions, sessions, `window ${windowBytes}`);
+  }
+  // Damage is still found through a small window: a flipped byte past the
+  // first window, and a file cut short inside the nodes.
+  const bytes = fs.readFileSync(r.file);
+  const flipped = Buffer.from(bytes);
+  flipped[bytes.length - 3000] ^= 0x01;
+  fs.writeFileSync(r.file, flipped);
+  assert.throws(() => readSnapshotFile(r.file, targetOf(new DataTree({ extendedTypes: false }), new Map()), undefined, 64),
+    SnapshotFormatError);
+  fs.writeFileSync(r.file, bytes.subarray(0, bytes.length >> 1));
+  assert.throws(() => readSnapshotFile(r.file, targetOf(new DataTree({ extendedTypes: false }), new Map()), undefined, 64),
+    /truncated or malformed/);
+  fs.rmSync(dir, { recursive: true });
+});
+
 test('a flipped byte fails the seal', () => {
   const dir = tempDir('snap');
   const { tree, sessions } = sampleTree();
@@ -132,6 +162,33 @@ test('a sliced snapshot pauses between slices only while the server takes reques
   assert.ok(busy.ms >= 40 * 10, `a busy server's snapshot pauses after each slice (${busy.ms.toFixed(0)} ms)`);
   assert.ok(idle.ms < busy.ms / 2, `an idle server's snapshot does not pause (${idle.ms.toFixed(0)} ms vs ${busy.ms.toFixed(0)} ms busy)`);
   assert.deepEqual(idle.file, busy.file, 'pacing changes nothing in the file');
+});
+
+test('a paced snapshot told to hurry stops pausing and writes the same file', async () => {
+  const { tree, sessions } = sampleTree(3000);
+  const run = async (hurryAfter: number): Promise<{ ms: number; file: Buffer }> => {
+    const dir = tempDir('snap');
+    const t0 = performance.now();
+    let served = 0;
+    let job: SnapshotJob | null = null;
+    // Busy before every slice; the storage calls hurry() once the next snapshot is due.
+    const requestsTaken = () => {
+      if (++served === hurryAfter) job!.hurry();
+      return served;
+    };
+    job = new SnapshotJob({ ...sourceOf(tree, sessions), requestsTaken }, {
+      dir, zxid: 5, compression: 'none', pool: inlineChunkPool, fsync: false, chunkBytes: 4096, sliceMs: 0.01, pauseMs: 10,
+    });
+    const r = await job.done;
+    const out = { ms: performance.now() - t0, file: fs.readFileSync(r.file) };
+    fs.rmSync(dir, { recursive: true });
+    return out;
+  };
+  const paced = await run(Infinity);
+  const hurried = await run(3);
+  assert.ok(paced.ms >= 40 * 10, `paced: a pause after each slice (${paced.ms.toFixed(0)} ms)`);
+  assert.ok(hurried.ms < paced.ms / 2, `hurried after 3 slices: ${hurried.ms.toFixed(0)} ms vs ${paced.ms.toFixed(0)} ms paced`);
+  assert.deepEqual(hurried.file, paced.file);
 });
 
 test('a fuzzy snapshot taken while the tree changes, plus the txns after its zxid, rebuilds the live tree', async () => {

@@ -277,43 +277,77 @@ async function writeLog(dir: string, n: number): Promise<string> {
   return path.join(dir, 'log.1');
 }
 
-test('a tail cut anywhere inside the last entry is a torn tail, never an error', async () => {
-  const dir = tempDir('log');
-  const file = await writeLog(dir, 5);
-  const full = fs.readFileSync(file);
-  const scan = scanLogFile(file);
-  const lastStart = scan.entries[4]!.offset;
-  const copy = path.join(dir, 'cut');
-  for (let cut = lastStart + 1; cut < scan.validEnd; cut++) {
-    fs.writeFileSync(copy, full.subarray(0, cut));
-    const s = scanLogFile(copy);
-    assert.deepEqual(s.entries.map((e) => e.hdr.zxid), [1, 2, 3, 4], `cut at ${cut}`);
-    // Only zero bytes after the last entry look like preallocation: a clean end.
-    const onlyZeros = full.subarray(lastStart, cut).every((b) => b === 0);
-    assert.equal(s.torn?.offset, onlyZeros ? undefined : lastStart, `cut at ${cut}`);
-  }
-  // The same entry partly written over preallocated zeros.
-  const zeroed = Buffer.from(full);
-  zeroed.fill(0, lastStart + 20, scan.validEnd);
-  fs.writeFileSync(copy, zeroed);
-  assert.equal(scanLogFile(copy).torn?.offset, lastStart);
-  fs.rmSync(dir, { recursive: true });
-});
-
-test('corruption with valid entries after it stops the read, naming the file and offset', async () => {
-  const dir = tempDir('log');
-  const file = await writeLog(dir, 5);
-  const scan = scanLogFile(file);
-  const at = scan.entries[2]!.offset;
-  const bytes = fs.readFileSync(file);
-  bytes[at + 30] ^= 0xff;
-  fs.writeFileSync(file, bytes);
-  assert.throws(() => scanLogFile(file), (e: unknown) => {
-    assert.ok(e instanceof CorruptLogError);
-    assert.equal(e.file, file);
-    assert.equal(e.offset, at);
-    assert.match(e.message, /checksum mismatch, and valid entries follow it/);
-    return true;
+for (const windowBytes of [undefined, 16, 50]) {
+  const through = windowBytes === undefined ? '' : ` (read through a ${windowBytes}-byte window)`;
+  test(`a tail cut anywhere inside the last entry is a torn tail, never an error${through}`, async () => {
+    const dir = tempDir('log');
+    const file = await writeLog(dir, 5);
+    const full = fs.readFileSync(file);
+    const scan = scanLogFile(file, 0, undefined, undefined, windowBytes);
+    const lastStart = scan.entries[4]!.offset;
+    const copy = path.join(dir, 'cut');
+    for (let cut = lastStart + 1; cut < scan.validEnd; cut++) {
+      fs.writeFileSync(copy, full.subarray(0, cut));
+      const s = scanLogFile(copy, 0, undefined, undefined, windowBytes);
+      assert.deepEqual(s.entries.map((e) => e.hdr.zxid), [1, 2, 3, 4], `cut at ${cut}`);
+      // Only zero bytes after the last entry look like preallocation: a clean end.
+      const onlyZeros = full.subarray(lastStart, cut).every((b) => b === 0);
+      assert.equal(s.torn?.offset, onlyZeros ? undefined : lastStart, `cut at ${cut}`);
+    }
+    // The same entry partly written over preallocated zeros.
+    const zeroed = Buffer.from(full);
+    zeroed.fill(0, lastStart + 20, scan.validEnd);
+    fs.writeFileSync(copy, zeroed);
+    assert.equal(scanLogFile(copy, 0, undefined, undefined, windowBytes).torn?.offset, lastStart);
+    fs.rmSync(dir, { recursive: true });
   });
+}
+
+for (const windowBytes of [undefined, 16, 50]) {
+  const through = windowBytes === undefined ? '' : ` (read through a ${windowBytes}-byte window)`;
+  test(`corruption with valid entries after it stops the read, naming the file and offset${through}`, async () => {
+    const dir = tempDir('log');
+    const file = await writeLog(dir, 5);
+    const scan = scanLogFile(file);
+    const at = scan.entries[2]!.offset;
+    const bytes = fs.readFileSync(file);
+    bytes[at + 30] ^= 0xff;
+    fs.writeFileSync(file, bytes);
+    assert.throws(() => scanLogFile(file, 0, undefined, undefined, windowBytes), (e: unknown) => {
+      assert.ok(e instanceof CorruptLogError);
+      assert.equal(e.file, file);
+      assert.equal(e.offset, at);
+      assert.match(e.message, /checksum mismatch, and valid entries follow it/);
+      return true;
+    });
+    fs.rmSync(dir, { recursive: true });
+  });
+}
+
+test('entries bigger than the read window, streamed to a sink, are the entries a whole read gives', async () => {
+  const dir = tempDir('log');
+  const log = newLog(dir);
+  const done = durableUpTo(log, 30);
+  for (let z = 1; z <= 30; z++) {
+    const [hdr, t] = txn(z);
+    // Every fifth value is 3000 bytes: bigger than the 256-byte window below.
+    log.append(hdr, { ...t, data: z % 5 === 0 ? String.fromCharCode(z).repeat(3000) : `value-${z}` } as Txn);
+  }
+  log.flush();
+  await done;
+  await log.close();
+  const file = path.join(dir, 'log.1');
+  const whole = scanLogFile(file, 11);
+  assert.deepEqual(whole.entries.map((e) => e.hdr.zxid), Array.from({ length: 20 }, (_, i) => i + 11), 'from zxid 11 on');
+  const streamed: { zxid: number; data: unknown; offset: number }[] = [];
+  const scan = scanLogFile(file, 11, undefined, (e, offset) => {
+    streamed.push({ zxid: e.hdr.zxid, data: (e.txn as { data: unknown }).data, offset });
+  }, 256);
+  assert.deepEqual(streamed, whole.entries.map((e) => ({ zxid: e.hdr.zxid, data: (e.txn as { data: unknown }).data, offset: e.offset })));
+  assert.deepEqual(scan.entries, [], 'entries given to the sink are not kept');
+  assert.equal(scan.decoded, 20);
+  assert.equal(scan.validEnd, whole.validEnd);
+  assert.equal(scan.lastZxid, 30);
+  assert.equal(scan.firstZxid, 1);
   fs.rmSync(dir, { recursive: true });
 });
