@@ -173,6 +173,8 @@ export class SnapshotJob {
   private readonly sliceMs: number;
   private pauseMs: number;
   private spent = false;
+  /** Encoding time since the last pause (or the start), in ms. */
+  private worked = 0;
   /** The source's request count at the previous slice (-1: it does not count). */
   private requestsSeen: number;
   private readonly chunkBytes: number;
@@ -248,13 +250,20 @@ export class SnapshotJob {
     this.scheduled = false;
     if (this.failed) return;
     if (this.current === null && !this.takeSlot()) return; // resumed when a slot is written
-    const deadline = performance.now() + this.sliceMs;
-    let now = performance.now();
+    // The budget spans slices: one that ends because its chunk is full
+    // leaves the rest to the next, so the pause follows every sliceMs of
+    // encoding however the chunks fall (a light load encodes a 1 MiB chunk
+    // in under a millisecond, and then never paused).
+    const start = performance.now();
+    const deadline = start + this.sliceMs - this.worked;
+    let now = start;
     while (!this.encoder.finished && this.w.pos < this.chunkBytes && now < deadline) {
       this.encoder.step(this.w, 64);
       now = performance.now();
     }
+    this.worked += now - start;
     this.spent = now >= deadline;
+    if (this.spent) this.worked = 0;
     if (this.w.pos >= this.chunkBytes || this.encoder.finished) this.emitChunk();
     if (this.encoder.finished) {
       this.encodingDone = true;

@@ -164,6 +164,32 @@ test('a sliced snapshot pauses between slices only while the server takes reques
   assert.deepEqual(idle.file, busy.file, 'pacing changes nothing in the file');
 });
 
+test('a sliced snapshot pauses after each slice budget of encoding even when full chunks end the slices first', async () => {
+  const { tree, sessions } = sampleTree(20_000);
+  const run = async (chunkBytes: number): Promise<{ asked: number; file: Buffer }> => {
+    const dir = tempDir('snap');
+    let asked = 0;
+    // requestsTaken is asked once per pause decision: after every spent budget.
+    const requestsTaken = () => ++asked;
+    const job = new SnapshotJob({ ...sourceOf(tree, sessions), requestsTaken }, {
+      dir, zxid: 5, compression: 'none', pool: inlineChunkPool, fsync: false, chunkBytes, sliceMs: 0.5, pauseMs: 1,
+    });
+    const r = await job.done;
+    const out = { asked: asked - 1, file: fs.readFileSync(r.file) }; // the constructor asks once
+    fs.rmSync(dir, { recursive: true });
+    return out;
+  };
+  // 256-byte chunks: every slice ends after one 64-node step, well inside its 0.5 ms budget.
+  const small = await run(256);
+  const big = await run(1 << 20);
+  assert.ok(big.asked >= 4, `pauses with chunks bigger than a slice (${big.asked} pause decisions)`);
+  // The same encoding (and more: a chunk per step) in small chunks pauses at
+  // least half as often; counting only slices that ran out their own budget
+  // gave 5 against 30 here.
+  assert.ok(small.asked >= big.asked / 2, `chunks that fill before the budget: ${small.asked} pause decisions, ${big.asked} with 1 MiB chunks`);
+  assert.deepEqual(small.file, big.file);
+});
+
 test('a paced snapshot told to hurry stops pausing and writes the same file', async () => {
   const { tree, sessions } = sampleTree(3000);
   const run = async (hurryAfter: number): Promise<{ ms: number; file: Buffer }> => {
