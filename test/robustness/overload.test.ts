@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import { ZkClient, type Reply } from '../../native-free-bench/zk-client.js';
 import { OpCode, writeSetData, writePathWatch } from '../../src/jute/index.js';
 import { tempDir } from '../support/zoonode.js';
-import { spawnZoonodeWithNofile, waitForStart, stopChild, rssBytes, RssSampler, mntr, metric, quantileOf, type ZoonodeChild } from './support.js';
+import { spawnZoonodeWithNofile, waitForStart, stopChild, rssBytes, RssSampler, mntr, metric, quantileOf, MntrPoller, type ZoonodeChild } from './support.js';
 
 const MB = 1024 * 1024;
 const sessions = 40;
@@ -56,16 +56,9 @@ for (const workers of [0, 2]) {
       const rssBefore = rssBytes(pid);
       const sampler = new RssSampler(pid);
 
-      // Poll what operators see: requests in flight.
-      let maxOutstanding = 0;
-      let polling = true;
-      const poller = (async () => {
-        for (let i = 0; i < 10_000 && polling; i++) {
-          const m = await mntr(port);
-          maxOutstanding = Math.max(maxOutstanding, metric(m, 'zk_outstanding_requests'));
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      })();
+      // Poll what operators see: requests in flight (from a thread of its own:
+      // building and answering the load keeps this one busy).
+      const poller = new MntrPoller(port, 'zk_outstanding_requests');
 
       // The load: every session sends all its requests at once, alternating
       // setData(v_j) and getData, without waiting for any answer.
@@ -106,8 +99,7 @@ for (const workers of [0, 2]) {
       const ms = performance.now() - t0;
       loadDone = true;
       await canaryRun;
-      polling = false;
-      await poller;
+      const { max: maxOutstanding, polls } = await poller.stop();
       const peak = sampler.stop();
 
       for (const [i, { rs, sent, order }] of results.entries()) {
@@ -123,13 +115,13 @@ for (const workers of [0, 2]) {
       const m = await mntr(port);
       const total = sessions * perSession;
       console.log(`# workers=${workers}: ${total} pipelined requests (50% setData) from ${sessions} sessions in ${f1(ms)} ms ` +
-        `= ${Math.round(total / (ms / 1000))} req/s; max zk_outstanding_requests ${maxOutstanding} (limit ${limit}); ` +
+        `= ${Math.round(total / (ms / 1000))} req/s; max zk_outstanding_requests ${maxOutstanding} (limit ${limit}, ${polls} polls); ` +
         `throttle stops: connections ${metric(m, 'zk_zoonode_outstanding_throttles')}, sequencer ` +
         `${metric(m, 'zk_zoonode_request_throttle_waits')}; RSS ${f1(rssBefore / MB)} MB, peak ${f1(peak / MB)} MB; ` +
         `canary ${canaryLat.length} rounds p50 ${f1(quantileOf(canaryLat, 0.5))} ms p99 ${f1(quantileOf(canaryLat, 0.99))} ms`);
       // A connection with nothing in flight may send one more (Apache's rule), hence + connections.
       assert.ok(maxOutstanding <= limit + sessions + 2, `outstanding requests peaked at ${maxOutstanding}`);
-      assert.ok(maxOutstanding > 0, 'the poller saw the load');
+      assert.ok(maxOutstanding > 0, `the poller saw the load (${polls} mntr answers read)`);
       assert.ok(metric(m, 'zk_zoonode_outstanding_throttles') > 0, 'the limit was reached: connections stopped reading');
       assert.ok(canaryLat.length > 0, 'the canary made progress under load');
       // 100k requests of ~30 bytes and their replies: a few MB at most in flight.

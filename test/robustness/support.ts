@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { killOnExit } from '../support/compat-wire.js';
 import { zoonodeBin, waitForStart, stopChild, type ZoonodeChild } from '../support/zoonode-process.js';
 
@@ -89,6 +90,61 @@ export function word(port: number, w: string, ms = 10000): Promise<string> {
     s.on('error', (e) => { clearTimeout(timer); reject(e); });
     s.on('close', () => { clearTimeout(timer); resolve(out); });
   });
+}
+
+/**
+ * Polls one numeric mntr key from a thread of its own and keeps the highest
+ * value seen. A poller on the test's main thread is starved while that
+ * thread builds and answers a pipelined load (on two cores it could miss the
+ * whole load); this one keeps polling whatever the main thread is doing.
+ */
+export class MntrPoller {
+  private readonly worker: Worker;
+  private readonly result: Promise<{ max: number; polls: number }>;
+
+  constructor(port: number, key: string, intervalMs = 20, maxPolls = 10_000) {
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const net = require('node:net');
+      const { port, key, intervalMs, maxPolls } = workerData;
+      let stop = false;
+      parentPort.on('message', () => { stop = true; });
+      const mntr = () => new Promise((resolve) => {
+        const s = net.connect({ host: '127.0.0.1', port });
+        let out = '';
+        const timer = setTimeout(() => s.destroy(), 10000);
+        s.on('connect', () => s.write('mntr'));
+        s.on('data', (d) => { out += d; });
+        s.on('error', () => {});
+        s.on('close', () => { clearTimeout(timer); resolve(out); });
+      });
+      (async () => {
+        let max = 0;
+        let polls = 0;
+        while (!stop && polls < maxPolls) {
+          const out = await mntr();
+          const line = out.split('\\n').find((l) => l.startsWith('zk_' + key + '\\t'));
+          if (line !== undefined) { polls++; max = Math.max(max, Number(line.split('\\t')[1])); }
+          await new Promise((r) => setTimeout(r, intervalMs));
+        }
+        parentPort.postMessage({ max, polls });
+        parentPort.close();
+      })();
+    `;
+    this.worker = new Worker(code, { eval: true, workerData: { port, key: key.replace(/^zk_/, ''), intervalMs, maxPolls } });
+    this.result = new Promise((resolve, reject) => {
+      this.worker.once('message', resolve);
+      this.worker.once('error', reject);
+    });
+  }
+
+  /** Stops polling; resolves with the highest value and the number of answers read. */
+  async stop(): Promise<{ max: number; polls: number }> {
+    this.worker.postMessage('stop');
+    const r = await this.result;
+    await this.worker.terminate();
+    return r;
+  }
 }
 
 /** mntr as a key → number map (non-numeric values are left out). */
