@@ -135,7 +135,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       }
       case '--workers': {
         o.workers = need().split(',').filter((x) => x !== '');
-        for (const w of o.workers) if (w !== 'auto' && !/^\d+$/.test(w)) throw new UsageError(`--workers: expected numbers or 'auto', got '${w}'`);
+        // A setting may carry zoo.cfg lines for that server: auto+inlineLogWrites=no.
+        for (const w of o.workers) {
+          const [n, ...extra] = w.split('+');
+          if (n !== 'auto' && !/^\d+$/.test(n!)) throw new UsageError(`--workers: expected numbers or 'auto', got '${w}'`);
+          for (const kv of extra) if (!/^[\w.]+=\S*$/.test(kv)) throw new UsageError(`--workers: expected key=value after '+', got '${kv}' in '${w}'`);
+        }
         break;
       }
       case '--workloads': o.workloads = names('workloads', need()); break;

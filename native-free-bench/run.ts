@@ -78,7 +78,11 @@ class BenchServer {
       fs.writeFileSync(cfg, `tickTime=${this.o.tickTime}\ndataDir=${this.dataDir}\nclientPort=0\n`);
       const nodeArgs = this.o.serverCpuProf !== null
         ? ['--cpu-prof', '--cpu-prof-dir', path.join(this.o.serverCpuProf, `${this.info.id}-${this.generation}`)] : [];
-      this.proc = await startZoonodeProcess(this.dataDir, { workers: this.info.workers!, forceSync, tickTime: this.o.tickTime },
+      // workers as given, e.g. 'auto' or 'auto+inlineLogWrites=no' (zoo.cfg lines after '+').
+      const [workers, ...extra] = this.info.workers!.split('+');
+      const settings: Record<string, string> = { workers: workers!, forceSync, tickTime: String(this.o.tickTime) };
+      for (const kv of extra) settings[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+      this.proc = await startZoonodeProcess(this.dataDir, settings,
         { config: cfg, nodeArgs });
       const m = /workers=(\d+)/.exec(this.proc.output());
       this.info.workersResolved = m ? Number(m[1]) : null;

@@ -191,6 +191,9 @@ export function mntr(v: ServerView): string {
     ['zoonode_sequencer_stall_ms_max', s.stallMsMax],
     ['zoonode_sequencer_heap_used_bytes', s.heapUsedBytes],
     ['zoonode_sequencer_heap_limit_bytes', s.heapLimitBytes],
+    ['zoonode_txnlog_inline_writes', s.inlineLogWrites],
+    ['zoonode_txnlog_pooled_writes', s.pooledLogWrites],
+    ['zoonode_txnlog_slow_inline_writes', s.slowInlineLogWrites],
   );
   return rows.map(([k, val]) => `zk_${k}\t${val}\n`).join('');
 }

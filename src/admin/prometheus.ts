@@ -101,6 +101,9 @@ export function metricsText(v: ServerView): string {
   const threads: [string, string][][] = [[['thread', 'sequencer']], ...w.map((x) => [['thread', `io${x.index}`]] as [string, string][])];
   e.gauge('zoonode_event_loop_lag_p99_ms', 'event-loop delay p99 per thread (ms)', 0, threads, [s.eventLoopLagP99Ms, ...w.map((x) => x.eventLoopLagP99Ms)]);
   e.gauge('zoonode_event_loop_lag_max_ms', 'event-loop delay max per thread (ms)', 0, threads, [s.eventLoopLagMaxMs, ...w.map((x) => x.eventLoopLagMaxMs)]);
+  e.counter('zoonode_txnlog_inline_writes', 'txn log batches written on the sequencer thread (it had been idle)', s.inlineLogWrites);
+  e.counter('zoonode_txnlog_pooled_writes', 'txn log batches written through the thread pool', s.pooledLogWrites);
+  e.counter('zoonode_txnlog_slow_inline_writes', 'inline txn log writes slower than 5 ms (each sends writes through the pool for 10 s)', s.slowInlineLogWrites);
   e.gauge('zoonode_read_only', 'writes are refused (txn log failure)', s.readOnly ? 1 : 0);
   return e.text();
 }

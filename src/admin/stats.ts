@@ -95,6 +95,10 @@ export interface SequencerSnapshot {
   fsyncMsTotal: number;
   fsyncMsMax: number;
   fsyncsOverThreshold: number;
+  /** Txn log batches written on the sequencer's thread, through the thread pool, and inline ones that were slow. */
+  inlineLogWrites: number;
+  pooledLogWrites: number;
+  slowInlineLogWrites: number;
   fsyncLatency: LatencySnapshot;
   snapshotsTaken: number;
   snapshotLatency: LatencySnapshot;

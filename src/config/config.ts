@@ -89,6 +89,12 @@ export interface Config {
    * memory. V8's own default (about 4 GiB) holds roughly 12 M znodes.
    */
   heapMaxMb: number;
+  /**
+   * zoonode: write a batch of txns on the sequencer's own thread when that
+   * thread has been idle since the previous batch (no thread-pool round
+   * trip); no = always through libuv's thread pool.
+   */
+  inlineLogWrites: boolean;
   /** Values of recognised keys that zoonode accepts but does not act on yet, and any other raw key. */
   raw: Map<string, string>;
 }
@@ -142,6 +148,7 @@ const keys: Record<string, KeySpec> = {
   'fsync.warningthresholdms': { kind: 'int', field: 'fsyncWarningThresholdMs', min: 0 },
   workers: { kind: 'string', field: 'workersSetting' },
   heapMaxMb: { kind: 'int', field: 'heapMaxMb', min: 0 },
+  inlineLogWrites: { kind: 'bool', field: 'inlineLogWrites' },
   // TLS, SASL, enforced authentication and the audit log (src/security reads
   // these from cfg.raw; values are checked here, meanings there).
   secureClientPort: { kind: 'port' },
@@ -311,6 +318,7 @@ function defaults(): Config {
     workers: 0,
     workersSetting: 'auto',
     heapMaxMb: 0,
+    inlineLogWrites: true,
     raw: new Map(),
   };
 }
@@ -476,6 +484,7 @@ export function describeConfig(cfg: Config): string[] {
     `maxSessionTimeout=${cfg.maxSessionTimeout}`,
     `maxClientCnxns=${cfg.maxClientCnxns}`,
     `forceSync=${cfg.forceSync ? 'yes' : 'no'}`,
+    `inlineLogWrites=${cfg.inlineLogWrites ? 'yes' : 'no'}`,
     `snapCount=${cfg.snapCount}`,
     `preAllocSize=${cfg.preAllocSize}`,
     `snapshot.compression.method=${cfg.snapshotCompressionMethod || 'none'}`,

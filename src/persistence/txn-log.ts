@@ -9,6 +9,17 @@
 // opened with O_DSYNC, so the write itself is the sync (one thread-pool round
 // trip per batch, not two); elsewhere write then fdatasync.
 //
+// Inline writes: when the thread has been idle since the previous batch (its
+// event loop slept), nothing else is waiting for it, and a round trip
+// through libuv's thread pool only adds two thread wake-ups (the pool thread,
+// then this one). The batch's write is then made on this thread (writeSync;
+// with O_DSYNC it returns once the bytes are durable), one event-loop turn
+// after flush() so replies already published go out first. A busy thread
+// keeps the pool, so its other work overlaps the disk. A write that takes
+// longer than inlineWriteMaxMs sends every write through the pool for
+// inlineBackoffMs: a slow disk never holds the thread twice in a row.
+// Durability is the same either way: onDurable only after the write.
+//
 // A segment is one log file, named after its first zxid and preallocated in
 // preAllocSize steps (a sparse extension, as Apache does) so that a zero
 // length marks the end. roll() makes the next append start a new file.
@@ -23,7 +34,7 @@
 // no more txns in this process (reusing their zxids could contradict what
 // recovery finds).
 //
-// Never blocks the thread: all file I/O is asynchronous.
+// Never blocks the thread, except for an inline write (above).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -64,7 +75,22 @@ export interface TxnLogOptions {
    * whose crash model counts fdatasync calls.
    */
   dsync?: boolean;
+  /**
+   * Cumulative time (ms) this thread's event loop has spent idle, waiting
+   * for events (performance.eventLoopUtilization().idle). Given, and on
+   * node:fs, batches are written inline while the loop has been idle since
+   * the previous batch (see the header). Absent: every write goes through
+   * the thread pool.
+   */
+  loopIdleMs?: () => number;
+  /** An inline write slower than this (ms) sends writes through the pool for inlineBackoffMs (default inlineWriteMaxMs). */
+  inlineWriteMaxMs?: number;
 }
+
+/** An inline write that took longer than this sends writes through the thread pool for a while. */
+export const inlineWriteMaxMs = 5;
+/** How long writes stay off the thread after a slow inline write. */
+export const inlineBackoffMs = 10_000;
 
 function call<T>(fn: (cb: (err: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
@@ -107,6 +133,11 @@ export interface TxnLogStats {
   fsyncsOverThreshold: number;
   txnsWritten: number;
   bytesWritten: number;
+  /** Batches written on the log's own thread (inline), and through the thread pool. */
+  inlineWrites: number;
+  pooledWrites: number;
+  /** Inline writes slower than inlineWriteMaxMs (each turned inline writes off for inlineBackoffMs). */
+  slowInlineWrites: number;
 }
 
 export class TxnLog {
@@ -114,6 +145,7 @@ export class TxnLog {
   onFailure: (err: Error) => void = () => {};
   readonly stats: TxnLogStats = {
     fsyncs: 0, fsyncMsTotal: 0, fsyncMsMax: 0, lastFsyncMs: 0, fsyncsOverThreshold: 0, txnsWritten: 0, bytesWritten: 0,
+    inlineWrites: 0, pooledWrites: 0, slowInlineWrites: 0,
   };
   /** fsync durations (ms), for the fsynctime metric. */
   readonly fsyncTime = new LatencyTracker();
@@ -133,11 +165,26 @@ export class TxnLog {
   private readonly storage: StorageFs;
 
   private readonly dsync: boolean;
+  /** This thread's loop idle time, or null: inline writes are off. */
+  private readonly loopIdleMs: (() => number) | null;
+  /** Loop idle time when the last batch was flushed. */
+  private idleAtLastBatch = 0;
+  /** performance.now() before which writes go through the pool (after a slow inline write). */
+  private inlineOffUntil = 0;
+  private readonly inlineWriteMaxMs: number;
+  private readonly runInline = (): void => this.startBatch(true);
 
   constructor(private readonly opts: TxnLogOptions) {
     this.storage = opts.storage ?? nodeStorageFs;
     this.fsio = opts.fsio ?? this.storage;
     this.dsync = opts.forceSync && (opts.dsync ?? this.fsio === nodeStorageFs);
+    // Inline writes need the synchronous call to reach the same disk as the
+    // asynchronous one (no separate fsio), and the sync to be the write
+    // itself (O_DSYNC) or none (forceSync=no).
+    const inlineOk = opts.fsio === undefined && (this.dsync || !opts.forceSync);
+    this.loopIdleMs = inlineOk ? opts.loopIdleMs ?? null : null;
+    this.inlineWriteMaxMs = opts.inlineWriteMaxMs ?? inlineWriteMaxMs;
+    if (this.loopIdleMs !== null) this.idleAtLastBatch = this.loopIdleMs();
   }
 
   get failed(): Error | null {
@@ -199,7 +246,29 @@ export class TxnLog {
     if (this.inflight || this.failure !== null) return;
     if (!this.segments.some((s) => s.pending.pos > 0)) return;
     this.inflight = true;
-    this.writeBatch().then(
+    if (this.inlineNow()) {
+      // One event-loop turn first: replies and events already published
+      // (reads answered in the same batch) are written out before the thread
+      // waits for the disk, and txns appended meanwhile join this batch.
+      setImmediate(this.runInline);
+    } else {
+      this.startBatch(false);
+    }
+  }
+
+  /** Whether the next batch is written on this thread: its loop slept since the last batch, and the disk has been quick. */
+  private inlineNow(): boolean {
+    if (this.loopIdleMs === null) return false;
+    const idle = this.loopIdleMs();
+    const slept = idle > this.idleAtLastBatch;
+    this.idleAtLastBatch = idle;
+    return slept && performance.now() >= this.inlineOffUntil;
+  }
+
+  private startBatch(inline: boolean): void {
+    if (inline) this.stats.inlineWrites++;
+    else this.stats.pooledWrites++;
+    this.writeBatch(inline).then(
       (zxid) => {
         this.inflight = false;
         if (zxid >= 0) {
@@ -221,8 +290,11 @@ export class TxnLog {
     );
   }
 
-  /** Write and fsync everything pending, oldest segment first. Returns the highest durable zxid, or -1. */
-  private async writeBatch(): Promise<number> {
+  /**
+   * Write and fsync everything pending, oldest segment first (the data writes
+   * on this thread if inline). Returns the highest durable zxid, or -1.
+   */
+  private async writeBatch(inline: boolean): Promise<number> {
     let durableZxid = -1;
     const touched: Segment[] = [];
     for (const seg of this.segments) {
@@ -241,11 +313,15 @@ export class TxnLog {
       const t0 = performance.now();
       let off = 0;
       while (off < len) {
-        const n = await call<number>((cb) => this.fsio.write(seg.fd, buf.buf, off, len - off, seg.position + off, cb));
+        const n = inline
+          ? this.storage.writeSync(seg.fd, buf.buf, off, len - off, seg.position + off)
+          : await call<number>((cb) => this.fsio.write(seg.fd, buf.buf, off, len - off, seg.position + off, cb));
         off += n;
       }
+      const ms = performance.now() - t0;
+      if (inline && ms > this.inlineWriteMaxMs) this.slowInline(ms, seg);
       // With O_DSYNC the write was the sync: its time is the fsync time.
-      if (this.dsync) this.recordFsync(performance.now() - t0, seg);
+      if (this.dsync) this.recordFsync(ms, seg);
       seg.position += len;
       this.stats.bytesWritten += len;
       buf.reset();
@@ -269,6 +345,13 @@ export class TxnLog {
       if (old.fd >= 0) await call<void>((cb) => this.fsio.close(old.fd, (err) => cb(err, undefined)));
     }
     return durableZxid;
+  }
+
+  private slowInline(ms: number, seg: Segment): void {
+    this.stats.slowInlineWrites++;
+    this.inlineOffUntil = performance.now() + inlineBackoffMs;
+    log.warn(`an inline write to the txn log ${seg.name} took ${ms.toFixed(1)} ms (over ${this.inlineWriteMaxMs} ms); ` +
+      `writes go through the thread pool for the next ${inlineBackoffMs / 1000} s`);
   }
 
   private recordFsync(ms: number, seg: Segment): void {

@@ -65,6 +65,9 @@ export class Storage {
       forceSync: cfg.forceSync,
       fsyncWarningThresholdMs: cfg.fsyncWarningThresholdMs,
       storage: env.fs,
+      // This thread's idle time: batches are written inline while it has been
+      // idle (never on a simulated disk, whose runs must not depend on the real loop).
+      loopIdleMs: cfg.inlineLogWrites && env === realEnv ? () => performance.eventLoopUtilization().idle : undefined,
     });
     this.randRoll = this.newRoll();
   }

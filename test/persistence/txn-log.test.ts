@@ -12,6 +12,7 @@ import { OpCode } from '../../src/jute/opcodes.js';
 import type { Txn, TxnHeader } from '../../src/jute/txn.js';
 import { tempDir } from '../support/zoonode.js';
 import { FaultyFs } from '../support/faulty-fs.js';
+import { nodeStorageFs, type StorageFs } from '../../src/persistence/storage-fs.js';
 
 const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 function txn(zxid: number): [TxnHeader, Txn] {
@@ -264,6 +265,147 @@ test('with O_DSYNC a write failure (ENOSPC) still cuts the file back to the last
   assert.equal(scan.torn, null, 'the part of the batch that reached the disk was cut off');
   assert.deepEqual(scan.entries.map((e) => e.hdr.zxid), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   assert.equal(fs.statSync(path.join(dir, 'log.1')).size, goodSize);
+  fs.rmSync(dir, { recursive: true });
+});
+
+// ---- inline writes: a batch written on the log's own thread when its loop has been idle ----
+
+/** node:fs with its synchronous writes recorded in `order` (and failing past failPast bytes, ENOSPC). */
+function recordingFs(order: string[]): StorageFs & { failPast: number } {
+  const rfs = {
+    ...nodeStorageFs,
+    failPast: Infinity,
+    writeSync(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number {
+      if (len > 1 && pos + len > rfs.failPast) {
+        // A partial write reaches the disk before the error, as a full disk does.
+        const part = Math.max(0, Math.min(len, rfs.failPast - pos));
+        if (part > 0) fs.writeSync(fd, buf, off, part, pos);
+        order.push('writeSync ENOSPC');
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      }
+      order.push('writeSync');
+      return fs.writeSync(fd, buf, off, len, pos);
+    },
+  };
+  return rfs;
+}
+
+/** A loop-idle clock that moves only when told: idle.ms += x is the loop having slept. */
+function idleClock() {
+  const c = { ms: 0, read: () => c.ms };
+  return c;
+}
+
+test('inline writes: a batch after the loop slept is written on this thread, after replies already queued, and is durable only then', { skip: process.platform !== 'linux' && 'reads /proc/self/fdinfo' }, async () => {
+  const dir = tempDir('log');
+  const order: string[] = [];
+  const idle = idleClock();
+  const log = newLog(dir, { storage: recordingFs(order), dsync: true, loopIdleMs: idle.read });
+  const durable: number[] = [];
+  log.onDurable = (z) => { durable.push(z); order.push(`durable ${z}`); };
+  idle.ms += 1;
+  const first = durableUpTo(log, 10);
+  for (let z = 1; z <= 10; z++) log.append(...txn(z));
+  // A reply published by the same batch (a read answered) is queued before the flush.
+  setImmediate(() => order.push('reply'));
+  log.flush();
+  log.append(...txn(11)); // appended before the write starts: joins the batch
+  assert.deepEqual(durable, [], 'not durable at flush()');
+  await first;
+  assert.deepEqual(order, ['reply', 'writeSync', 'durable 11'], 'the queued reply went first; one write for the batch');
+  assert.equal(log.stats.inlineWrites, 1);
+  assert.equal(log.stats.pooledWrites, 0);
+  assert.equal(log.stats.fsyncs, 1, 'the O_DSYNC write is the batch\'s fsync');
+  const file = path.join(dir, 'log.1');
+  assert.ok((openFlags(file)[0]! & fs.constants.O_DSYNC) !== 0, 'the file is O_DSYNC, so writeSync returns once durable');
+
+  // The loop did not sleep since: the next batch goes through the thread pool.
+  order.length = 0;
+  const second = durableUpTo(log, 20);
+  for (let z = 12; z <= 20; z++) log.append(...txn(z));
+  log.flush();
+  await second;
+  assert.deepEqual(order, ['durable 20'], 'no synchronous write');
+  assert.equal(log.stats.pooledWrites, 1);
+
+  // Slept again: inline again.
+  idle.ms += 0.05;
+  order.length = 0;
+  const third = durableUpTo(log, 21);
+  log.append(...txn(21));
+  log.flush();
+  await third;
+  assert.deepEqual(order, ['writeSync', 'durable 21']);
+  assert.equal(log.stats.inlineWrites, 2);
+  await log.close();
+  assert.deepEqual(scanLogFile(file).entries.map((e) => e.hdr.zxid), Array.from({ length: 21 }, (_, i) => i + 1));
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('inline writes: a slow one sends the following batches through the thread pool', async () => {
+  const dir = tempDir('log');
+  const order: string[] = [];
+  const idle = idleClock();
+  // Every inline write counts as slow.
+  const log = newLog(dir, { storage: recordingFs(order), dsync: true, loopIdleMs: idle.read, inlineWriteMaxMs: -1 });
+  for (let z = 1; z <= 5; z++) {
+    idle.ms += 1; // the loop slept before every batch
+    const d = durableUpTo(log, z);
+    log.append(...txn(z));
+    log.flush();
+    await d;
+  }
+  assert.equal(log.stats.inlineWrites, 1, 'only the first batch was written inline');
+  assert.equal(log.stats.slowInlineWrites, 1);
+  assert.equal(log.stats.pooledWrites, 4, 'after the slow write, the pool, although the loop kept sleeping');
+  assert.deepEqual(order, ['writeSync']);
+  await log.close();
+  assert.equal(scanLogFile(path.join(dir, 'log.1')).entries.length, 5);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('inline writes: ENOSPC cuts the file back to the last durable txn, as a pooled write does', async () => {
+  const dir = tempDir('log');
+  const order: string[] = [];
+  const idle = idleClock();
+  const rfs = recordingFs(order);
+  const log = newLog(dir, { storage: rfs, dsync: true, loopIdleMs: idle.read });
+  idle.ms += 1;
+  const first = durableUpTo(log, 10);
+  for (let z = 1; z <= 10; z++) log.append(...txn(z));
+  log.flush();
+  await first;
+  const goodSize = scanLogFile(path.join(dir, 'log.1')).validEnd;
+  rfs.failPast = goodSize + 50;
+  const failed = new Promise<Error>((r) => { log.onFailure = r; });
+  const durable: number[] = [];
+  log.onDurable = (z) => durable.push(z);
+  idle.ms += 1;
+  for (let z = 11; z <= 20; z++) log.append(...txn(z));
+  log.flush();
+  assert.equal(((await failed) as NodeJS.ErrnoException).code, 'ENOSPC');
+  assert.deepEqual(order, ['writeSync', 'writeSync ENOSPC'], 'both batches were inline');
+  assert.deepEqual(durable, [], 'the failed batch is never reported durable');
+  const scan = scanLogFile(path.join(dir, 'log.1'));
+  assert.equal(scan.torn, null, 'the part of the batch that reached the disk was cut off');
+  assert.deepEqual(scan.entries.map((e) => e.hdr.zxid), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.equal(fs.statSync(path.join(dir, 'log.1')).size, goodSize);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('inline writes need the log\'s own disk: with a separate async fsio every batch goes through it', async () => {
+  const dir = tempDir('log');
+  const idle = idleClock();
+  const ffs = new FaultyFs();
+  const log = newLog(dir, { fsio: ffs, loopIdleMs: idle.read });
+  idle.ms += 1;
+  const d = durableUpTo(log, 3);
+  for (let z = 1; z <= 3; z++) log.append(...txn(z));
+  log.flush();
+  await d;
+  assert.equal(log.stats.inlineWrites, 0);
+  assert.ok(ffs.calls.some((c) => c.startsWith('write')), 'the write went through the given fsio');
+  await log.close();
   fs.rmSync(dir, { recursive: true });
 });
 
