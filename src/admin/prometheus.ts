@@ -103,7 +103,7 @@ export function metricsText(v: ServerView): string {
   e.gauge('zoonode_event_loop_lag_max_ms', 'event-loop delay max per thread (ms)', 0, threads, [s.eventLoopLagMaxMs, ...w.map((x) => x.eventLoopLagMaxMs)]);
   e.counter('zoonode_txnlog_inline_writes', 'txn log batches written on the sequencer thread (it had been idle)', s.inlineLogWrites);
   e.counter('zoonode_txnlog_pooled_writes', 'txn log batches written through the thread pool', s.pooledLogWrites);
-  e.counter('zoonode_txnlog_slow_inline_writes', 'inline txn log writes slower than 5 ms (each sends writes through the pool for 10 s)', s.slowInlineLogWrites);
+  e.counter('zoonode_txnlog_slow_inline_writes', 'inline txn log writes slower than 50 ms (each sends writes through the pool for 10 s)', s.slowInlineLogWrites);
   e.gauge('zoonode_read_only', 'writes are refused (txn log failure)', s.readOnly ? 1 : 0);
   return e.text();
 }

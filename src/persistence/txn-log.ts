@@ -88,7 +88,7 @@ export interface TxnLogOptions {
 }
 
 /** An inline write that took longer than this sends writes through the thread pool for a while. */
-export const inlineWriteMaxMs = 5;
+export const inlineWriteMaxMs = 50;
 /** How long writes stay off the thread after a slow inline write. */
 export const inlineBackoffMs = 10_000;
 
