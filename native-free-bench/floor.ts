@@ -9,6 +9,10 @@
 //
 //   node dist/native-free-bench/floor.js [--repeat 3] [--watchers 1000] [--rounds 100]
 //                                        [--sessions 2000] [--seconds 3] [--no-apache]
+//                                        [--client native|java]
+//
+// --client java drives all three with the official Java client instead
+// (java-driver.ts: its watch and storm steps, and its getData load at 1 x 1).
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,14 +24,15 @@ import {
   apacheInstalled, cpuSample, cpuSecondsBetween, killOnExit, startApacheProcess, startZoonodeProcess, type ServerProcess,
 } from './servers.js';
 import { ZkClient } from './zk-client.js';
+import { javaDriverUnavailable, runJavaLoad, runJavaStepped, type JavaStormResult, type JavaWatchResult } from './java-driver.js';
 
 const HOST = '127.0.0.1';
 const VALUE = Buffer.alloc(100, 0x61);
 
-interface Opts { repeat: number; watchers: number; rounds: number; sessions: number; seconds: number; apache: boolean }
+interface Opts { repeat: number; watchers: number; rounds: number; sessions: number; seconds: number; apache: boolean; java: boolean }
 
 function parse(argv: string[]): Opts {
-  const o: Opts = { repeat: 3, watchers: 1000, rounds: 100, sessions: 2000, seconds: 3, apache: true };
+  const o: Opts = { repeat: 3, watchers: 1000, rounds: 100, sessions: 2000, seconds: 3, apache: true, java: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = (): number => {
@@ -42,6 +47,12 @@ function parse(argv: string[]): Opts {
       case '--sessions': o.sessions = num(); break;
       case '--seconds': o.seconds = num(); break;
       case '--no-apache': o.apache = false; break;
+      case '--client': {
+        const c = argv[++i];
+        if (c !== 'native' && c !== 'java') throw new Error(`--client: expected native or java, got '${c}'`);
+        o.java = c === 'java';
+        break;
+      }
       default: throw new Error(`unknown option ${a}`);
     }
   }
@@ -81,6 +92,7 @@ function fromProcess(name: string, p: ServerProcess): Target {
 let seq = 0;
 
 async function watchCpu(t: Target, o: Opts): Promise<number> {
+  if (o.java) return javaWatchCpu(t, o);
   const admin = await ZkClient.connect(HOST, t.port, { timeoutMs: 30_000 });
   const node = `/floor-w${++seq}`;
   await admin.create(node, VALUE);
@@ -108,6 +120,7 @@ async function watchCpu(t: Target, o: Opts): Promise<number> {
 }
 
 async function connectCpu(t: Target, o: Opts): Promise<number> {
+  if (o.java) return javaConnectCpu(t, o);
   const run = new ConnectRun({ host: HOST, port: t.port, sessions: o.sessions, concurrency: 16, deadline: monoMs() + 120_000 });
   const c0 = cpuSample(t.pid);
   const r = await run.run(monoMs());
@@ -117,16 +130,45 @@ async function connectCpu(t: Target, o: Opts): Promise<number> {
   return (cpu / r.opened) * 1e6;
 }
 
+// The Java client's steps: the server's CPU is sampled exactly around the measured part.
+async function javaWatchCpu(t: Target, o: Opts): Promise<number> {
+  let perNotification = NaN;
+  await runJavaStepped<JavaWatchResult>({
+    kind: 'watch', host: HOST, port: t.port, watchers: o.watchers, rounds: o.rounds,
+    warmupRounds: Math.min(10, o.rounds), valueSize: VALUE.length, root: `/floor-jw${++seq}`,
+  }, async (go) => {
+    const c0 = cpuSample(t.pid);
+    const r = await go();
+    const cpu = cpuSecondsBetween(c0, cpuSample(t.pid));
+    if (r.ops === 0) throw new Error(`${t.name}: no notification arrived`);
+    perNotification = (cpu / r.ops) * 1e6;
+  }, 600_000);
+  return perNotification;
+}
+
+async function javaConnectCpu(t: Target, o: Opts): Promise<number> {
+  let perSession = NaN;
+  await runJavaStepped<JavaStormResult>({ kind: 'storm', host: HOST, port: t.port, sessions: o.sessions, concurrency: 16 }, async (go) => {
+    const c0 = cpuSample(t.pid);
+    const r = await go();
+    const cpu = cpuSecondsBetween(c0, cpuSample(t.pid));
+    if (r.ops === 0) throw new Error(`${t.name}: no session opened`);
+    perSession = (cpu / r.ops) * 1e6;
+  }, 600_000);
+  return perSession;
+}
+
 async function readLatency(t: Target, o: Opts): Promise<{ p50: number; p99: number }> {
   const root = `/floor-r${++seq}`;
   const admin = await ZkClient.connect(HOST, t.port, { timeoutMs: 30_000 });
   await admin.create(root, null);
   await admin.create(`${root}/s0`, VALUE);
   await admin.close();
-  const r = await runLoad({
-    host: HOST, port: t.port, sessions: 1, inflightPerSession: 1, workload: 'getData', valueSize: VALUE.length,
+  const load = {
+    host: HOST, port: t.port, sessions: 1, inflightPerSession: 1, workload: 'getData' as const, valueSize: VALUE.length,
     warmupMs: 500, durationMs: o.seconds * 1000, root,
-  });
+  };
+  const r = o.java ? await runJavaLoad(load) : await runLoad(load);
   if (r.errors > 0) throw new Error(`${t.name}: ${r.errors} getData errors`);
   return { p50: r.p50, p99: r.p99 };
 }
@@ -140,6 +182,8 @@ const median = (xs: number[]): number => {
 
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
+  const noJava = o.java ? javaDriverUnavailable() : null;
+  if (noJava !== null) throw new Error(`--client java: ${noJava}`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zoonode-floor-'));
   const targets: Target[] = [];
   try {
@@ -175,7 +219,7 @@ async function main(): Promise<void> {
     }
     const a = rows.get('apache');
     const ratio = (v: number, base: number | undefined): string => base === undefined ? '' : ` (${(v / base).toFixed(2)})`;
-    process.stdout.write(`medians of ${o.repeat}; in parentheses ÷ Apache\n`);
+    process.stdout.write(`medians of ${o.repeat}, ${o.java ? 'the official Java client' : 'the benchmark\'s own client'}; in parentheses ÷ Apache\n`);
     process.stdout.write(`${'server'.padEnd(12)}${'watch µs/notification'.padEnd(26)}${'connect µs/session'.padEnd(24)}${'getData 1x1 p50 ms'.padEnd(22)}getData 1x1 p99 ms\n`);
     for (const t of targets) {
       const r = rows.get(t.name)!;

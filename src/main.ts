@@ -157,7 +157,8 @@ async function startInline(cfg: Config, security: PreparedSecurity): Promise<Run
   const lag = new EventLoopLag();
   let io: IoWorker | null = null;
   let hub: AdminHub | null = null;
-  const ioPump = new LocalPump(() => io!.drainReplies());
+  // Replies leave in the loop turn that produced them (see LocalPump).
+  const ioPump = new LocalPump(() => io!.drainReplies(), 'microtask');
   const runner = new SequencerRunner(cfg, systemClock, handles, [ioPump], (drain) => new LocalPump(drain));
   io = new IoWorker(
     {

@@ -88,12 +88,21 @@ export class AtomicPump {
   };
 }
 
-/** Same-thread doorbell and pump for inline mode. */
+/**
+ * Same-thread doorbell and pump for inline mode. 'immediate' runs the
+ * consumer in the event loop's check phase, after the poll phase has read
+ * every ready socket, so one drain serves them all (the sequencer's input).
+ * 'microtask' runs it as soon as the producer's callback returns (the reply
+ * pump: what the sequencer published goes out in the same loop turn, not
+ * one turn and one epoll_pwait later). A microtask pump drains until its
+ * rings are empty before the loop goes on, so its producers must not refill
+ * them from inside the drain.
+ */
 export class LocalPump implements Doorbell {
   private scheduled = false;
   private stopped = false;
 
-  constructor(private readonly drain: () => boolean) {}
+  constructor(private readonly drain: () => boolean, private readonly when: 'immediate' | 'microtask' = 'immediate') {}
 
   ring(): void {
     this.kick();
@@ -102,7 +111,8 @@ export class LocalPump implements Doorbell {
   kick(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    setImmediate(this.loop);
+    if (this.when === 'microtask') queueMicrotask(this.loop);
+    else setImmediate(this.loop);
   }
 
   start(): void {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { createRingBuffer, RingReader, RingWriter } from '../../src/ring/spsc-ring.js';
-import { AtomicPump } from '../../src/ring/doorbell.js';
+import { AtomicPump, LocalPump } from '../../src/ring/doorbell.js';
 import { AssertionError } from '../../src/util/assert.js';
 
 test('records of every size wrap around the ring intact and in order', () => {
@@ -122,4 +122,34 @@ test('200k records cross threads in order through the Atomics doorbell', async (
   }
   assert.equal(expect, count);
   assert.ok(wakeups < count, `batched: ${wakeups} drains for ${count} records`);
+});
+
+test('local pumps: a microtask pump drains before the loop turns, until empty; an immediate pump waits for the check phase', async () => {
+  const order: string[] = [];
+  let backlog = 0;
+  const micro = new LocalPump(() => {
+    order.push(`micro ${backlog}`);
+    backlog = Math.max(0, backlog - 2); // a batch of at most 2
+    return backlog > 0;
+  }, 'microtask');
+  const immediate = new LocalPump(() => { order.push('immediate'); return false; });
+  // A producer's callback: publishes 5 records, rings both pumps twice.
+  setTimeout(() => {
+    setImmediate(() => order.push('next immediate'));
+    backlog = 5;
+    micro.ring();
+    micro.ring();
+    immediate.ring();
+    immediate.ring();
+    order.push('producer returns');
+  }, 0);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(order, ['producer returns', 'micro 5', 'micro 3', 'micro 1', 'next immediate', 'immediate'],
+    'the microtask pump ran once per ring burst, as soon as the producer returned, and drained in batches until empty; ' +
+    'the immediate pump once, in the check phase, after what was queued before it');
+  micro.stop();
+  immediate.stop();
+  micro.ring();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(order.length, 6, 'a stopped pump does not run');
 });
