@@ -24,7 +24,7 @@ import {
   apacheInstalled, cpuSample, cpuSecondsBetween, killOnExit, startApacheProcess, startZoonodeProcess, type ServerProcess,
 } from './servers.js';
 import { ZkClient } from './zk-client.js';
-import { javaDriverUnavailable, runJavaLoad, runJavaStepped, type JavaStormResult, type JavaWatchResult } from './java-driver.js';
+import { javaDriverUnavailable, runJavaLoad, runJavaStepped, type JavaSteppedSpec } from './java-driver.js';
 
 const HOST = '127.0.0.1';
 const VALUE = Buffer.alloc(100, 0x61);
@@ -131,31 +131,27 @@ async function connectCpu(t: Target, o: Opts): Promise<number> {
 }
 
 // The Java client's steps: the server's CPU is sampled exactly around the measured part.
-async function javaWatchCpu(t: Target, o: Opts): Promise<number> {
-  let perNotification = NaN;
-  await runJavaStepped<JavaWatchResult>({
-    kind: 'watch', host: HOST, port: t.port, watchers: o.watchers, rounds: o.rounds,
-    warmupRounds: Math.min(10, o.rounds), valueSize: VALUE.length, root: `/floor-jw${++seq}`,
-  }, async (go) => {
+async function javaCpuPerOp(t: Target, spec: JavaSteppedSpec, what: string): Promise<number> {
+  let perOp = NaN;
+  await runJavaStepped<{ ops: number }>(spec, async (go) => {
     const c0 = cpuSample(t.pid);
     const r = await go();
     const cpu = cpuSecondsBetween(c0, cpuSample(t.pid));
-    if (r.ops === 0) throw new Error(`${t.name}: no notification arrived`);
-    perNotification = (cpu / r.ops) * 1e6;
+    if (r.ops === 0) throw new Error(`${t.name}: no ${what}`);
+    perOp = (cpu / r.ops) * 1e6;
   }, 600_000);
-  return perNotification;
+  return perOp;
 }
 
-async function javaConnectCpu(t: Target, o: Opts): Promise<number> {
-  let perSession = NaN;
-  await runJavaStepped<JavaStormResult>({ kind: 'storm', host: HOST, port: t.port, sessions: o.sessions, concurrency: 16 }, async (go) => {
-    const c0 = cpuSample(t.pid);
-    const r = await go();
-    const cpu = cpuSecondsBetween(c0, cpuSample(t.pid));
-    if (r.ops === 0) throw new Error(`${t.name}: no session opened`);
-    perSession = (cpu / r.ops) * 1e6;
-  }, 600_000);
-  return perSession;
+function javaWatchCpu(t: Target, o: Opts): Promise<number> {
+  return javaCpuPerOp(t, {
+    kind: 'watch', host: HOST, port: t.port, watchers: o.watchers, rounds: o.rounds,
+    warmupRounds: Math.min(10, o.rounds), valueSize: VALUE.length, root: `/floor-jw${++seq}`,
+  }, 'notification arrived');
+}
+
+function javaConnectCpu(t: Target, o: Opts): Promise<number> {
+  return javaCpuPerOp(t, { kind: 'storm', host: HOST, port: t.port, sessions: o.sessions, concurrency: 16 }, 'session opened');
 }
 
 async function readLatency(t: Target, o: Opts): Promise<{ p50: number; p99: number }> {
