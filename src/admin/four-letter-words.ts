@@ -184,6 +184,7 @@ export function mntr(v: ServerView): string {
   rows.push(
     ['zoonode_slow_consumers_closed', sum((w) => w.slowConsumersClosed)],
     ['zoonode_outbound_pauses', sum((w) => w.outboundPauses)],
+    ['zoonode_socket_writes', sum((w) => w.socketWrites)],
     ['zoonode_outstanding_throttles', sum((w) => w.outstandingThrottles)],
     ['zoonode_request_throttle_waits', s.requestThrottleWaits],
     ['zoonode_sequencer_stalls', s.stalls],

@@ -90,6 +90,7 @@ export function metricsText(v: ServerView): string {
   e.counter('zoonode_request_ring_stalls', 'times a connection paused on a full request ring', 0, byWorker, w.map((x) => x.ringStalls));
   e.counter('zoonode_slow_consumers_closed', 'connections closed for leaving too many replies unread', 0, byWorker, w.map((x) => x.slowConsumersClosed));
   e.counter('zoonode_outbound_pauses', 'times a connection stopped reading because its client left too many replies unread', 0, byWorker, w.map((x) => x.outboundPauses));
+  e.counter('zoonode_socket_writes', 'reply buffers handed to client sockets (about one write syscall each)', 0, byWorker, w.map((x) => x.socketWrites));
   e.counter('zoonode_outstanding_throttles', 'times a connection stopped reading at the worker\'s share of globalOutstandingLimit', 0, byWorker, w.map((x) => x.outstandingThrottles));
   e.counter('zoonode_request_throttle_waits', 'times the sequencer stopped taking requests (in-flight limit reached)', s.requestThrottleWaits);
   e.counter('zoonode_sequencer_stalls', 'stalls (late expiry timer, or input blocked) excluded from session deadlines', s.stalls);

@@ -58,6 +58,8 @@ export interface WorkerSnapshot {
   outstandingThrottles: number;
   /** Times a connection stopped reading because its client left too many replies unread. */
   outboundPauses: number;
+  /** Reply buffers handed to client sockets (about one write syscall each). */
+  socketWrites: number;
   eventLoopLagP99Ms: number;
   eventLoopLagMaxMs: number;
 }

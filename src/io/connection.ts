@@ -88,6 +88,8 @@ export interface HostStats {
   outstandingThrottles: number;
   /** Times a connection stopped reading because its client left too many replies unread. */
   outboundPauses: number;
+  /** Reply buffers handed to sockets (each one write or writev unless the socket was already backed up). */
+  socketWrites: number;
 }
 
 /** Apache's lastOp names (FinalRequestProcessor), for cons. */
@@ -116,9 +118,11 @@ function isUpdate(type: number): boolean {
 // Replies are encoded into one buffer per connection. A connection's first
 // buffer is small and comes from Node's shared pool (a connect storm makes one
 // per session); when a drain's replies do not fit, what it holds is written
-// at once and the next buffer is twice as large, up to OUT_MAX. Whenever the
-// socket has taken every byte (writableLength 0) the same buffer is filled
-// again from its start, so a busy connection allocates nothing per reply,
+// at once and the next buffer is twice as large, up to OUT_MAX (a burst of
+// small replies at high depth is written in a handful of writes, not one per
+// 512 B). After a drain, and within one at OUT_MAX, the same buffer is filled
+// again from its start whenever the socket has taken every byte
+// (writableLength 0), so a busy connection allocates nothing per reply,
 // whatever the value size; only bytes still queued in the socket pin a buffer.
 const OUT_FIRST = 512;
 const OUT_MAX = 256 * 1024;
@@ -364,8 +368,10 @@ export class Connection {
         // This drain's replies outgrow the buffer: write what it holds now.
         this.writeOut();
         if (this.outChunk < OUT_MAX) this.outChunk = Math.min(OUT_MAX, Math.max(this.outChunk * 2, out.length * 2));
-        if (this.socket.writableLength === 0 && n <= out.length) {
-          // Taken whole by the kernel: fill the same buffer again.
+        if (this.socket.writableLength === 0 && n <= out.length && out.length >= this.outChunk) {
+          // Taken whole by the kernel, and already the largest buffer: fill
+          // it again. A smaller one is replaced by the next size, or a burst
+          // of small replies would go out a few hundred bytes per write.
           this.outStart = this.outLen = 0;
           return out;
         }
@@ -381,6 +387,7 @@ export class Connection {
   private writeOut(): void {
     const out = this.out!;
     this.socket.write(out.subarray(this.outStart, this.outLen));
+    this.host.stats.socketWrites++;
     this.outStart = this.outLen;
   }
 

@@ -72,7 +72,7 @@ export class IoWorker implements ConnectionHost {
     packetsReceived: 0, packetsSent: 0, bytesReceived: 0,
     latency: new LatencyTracker(), readLatency: new LatencyTracker(), updateLatency: new LatencyTracker(),
     responseSizeLast: -1, responseSizeMin: Infinity, responseSizeMax: -1, ringStalls: 0, slowConsumersClosed: 0,
-    outstanding: 0, outstandingThrottles: 0, outboundPauses: 0,
+    outstanding: 0, outstandingThrottles: 0, outboundPauses: 0, socketWrites: 0,
   };
   readonly outstandingMax: number;
   connectionsRejected = 0;
@@ -377,6 +377,7 @@ export class IoWorker implements ConnectionHost {
       slowConsumersClosed: s.slowConsumersClosed,
       outstandingThrottles: s.outstandingThrottles,
       outboundPauses: s.outboundPauses,
+      socketWrites: s.socketWrites,
       eventLoopLagP99Ms: lagP99,
       eventLoopLagMaxMs: lagMax,
     };

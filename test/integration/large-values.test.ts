@@ -8,7 +8,10 @@
 //     concurrently, then reading them back;
 //   - a raw client that pipelines getData of values from 1 KiB to 900 KiB
 //     (above the largest reply buffer) and does not read for a while, so the
-//     server's socket backs up and its replies queue behind each other.
+//     server's socket backs up and its replies queue behind each other;
+//   - the other end: a burst of 512 small replies. The reply buffer must grow
+//     for it, not be refilled at its first 512 B size: that sent a few
+//     replies per write syscall and cut reads at depth 512 to a quarter.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +19,7 @@ import { OpCode, writePathWatch } from '../../src/jute/index.js';
 import { RawConn, connectRequestFrame, requestFrame } from '../support/compat-wire.js';
 import { startZoonode, workerModes, type TestServer } from '../support/zoonode.js';
 import { Nzk, closeAll } from '../support/nzk.js';
+import { fourLetter } from '../support/apache.js';
 
 const SIZES = [1024, 100 * 1024, 300 * 1024, 900 * 1024, 64 * 1024 + 3];
 
@@ -33,7 +37,7 @@ for (const workers of workerModes) {
     const clients: Nzk[] = [];
 
     before(async () => {
-      server = await startZoonode({ workers });
+      server = await startZoonode({ workers, '4lw.commands.whitelist': 'mntr' });
       for (let i = 0; i < 4; i++) clients.push(await Nzk.connect(server.connectString));
     });
     after(async () => {
@@ -55,6 +59,43 @@ for (const workers of workerModes) {
           reads.forEach((r, s) => assert.ok(r.data !== undefined && r.data.equals(valueOf(round * 1000 + c * 10 + s, SIZES[s]!)),
             `round ${round}: /big/c${c}s${s} holds the value written to it`));
         }
+      }
+    });
+
+    test('512 pipelined getData of 100 B in one write: every reply intact and in order, sent in a few socket writes', async () => {
+      const n = 512;
+      const value = valueOf(77, 100);
+      await clients[0]!.create('/small', value);
+      const socketWrites = async (): Promise<number> => {
+        const m = /zk_zoonode_socket_writes\t(\d+)/.exec(await fourLetter(server!.port, 'mntr'));
+        assert.ok(m !== null, 'mntr reports zk_zoonode_socket_writes');
+        return Number(m[1]);
+      };
+      const conn = await RawConn.open('127.0.0.1', server!.port);
+      try {
+        conn.write(connectRequestFrame({ withReadOnlyByte: false }));
+        await conn.waitFrames(1);
+        assert.ok(conn.frames[0]!.readInt32BE(4) > 0, 'session granted');
+        const before = await socketWrites();
+        const frames: Buffer[] = [];
+        for (let i = 0; i < n; i++) frames.push(requestFrame(i + 1, OpCode.getData, (w) => writePathWatch(w, { path: '/small', watch: false })));
+        conn.write(Buffer.concat(frames));
+        await conn.waitFrames(1 + n, 30000);
+        const writes = (await socketWrites()) - before;
+        assert.equal(conn.frames.length, 1 + n, 'one reply per request');
+        for (let i = 0; i < n; i++) {
+          const f = conn.frames[1 + i]!;
+          assert.equal(f.readInt32BE(0), i + 1, `reply ${i + 1} in order`);
+          assert.equal(f.readInt32BE(12), 0, `reply ${i + 1} OK`);
+          assert.ok(f.subarray(20, 20 + value.length).equals(value), `reply ${i + 1} carries the node's bytes`);
+        }
+        // 512 replies of 192 B are 96 KiB. From a 512 B first buffer, doubling,
+        // that is about ten writes if the sequencer answers the burst at once,
+        // more if it answers in several drains; a buffer refilled at 512 B
+        // would take 190 or more.
+        assert.ok(writes >= 1 && writes <= 64, `512 replies left in ${writes} socket writes (want 1..64)`);
+      } finally {
+        conn.destroy();
       }
     });
 
