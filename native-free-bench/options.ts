@@ -2,6 +2,7 @@
 // Every option is documented in native-free-bench/README.md; the defaults of
 // a full run and of --quick live here and nowhere else.
 
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PIPELINE_WORKLOADS } from './frames.js';
@@ -42,6 +43,8 @@ export interface BenchOptions {
   dataRoot: string;
   /** Profile every zoonode server (node --cpu-prof) into this directory. */
   serverCpuProf: string | null;
+  /** An earlier run's results.json: each cell is also reported as now ÷ then. */
+  baseline: string | null;
   seed: number;
   /** Restart a server on a fresh data directory once its directory grows past this many bytes. */
   dataDirMaxBytes: number;
@@ -83,6 +86,7 @@ export function defaults(quick: boolean): BenchOptions {
     out: path.join('bench-results', timestamp()),
     dataRoot: os.tmpdir(),
     serverCpuProf: null,
+    baseline: null,
     seed: 1,
     dataDirMaxBytes: 2 * 1024 ** 3,
   };
@@ -179,6 +183,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--out': o.out = need(); break;
       case '--data-dir': o.dataRoot = need(); break;
       case '--server-cpu-prof': o.serverCpuProf = path.resolve(need()); break;
+      case '--baseline':
+        o.baseline = path.resolve(need());
+        if (!fs.existsSync(o.baseline)) throw new UsageError(`--baseline: no such file ${o.baseline} (give an earlier run's results.json)`);
+        break;
       case '--seed': o.seed = positiveInt('seed', need()); break;
       default: throw new UsageError(`unknown option ${a} (see native-free-bench/README.md)`);
     }

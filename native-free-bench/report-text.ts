@@ -1,7 +1,7 @@
 // Plain-text views of results.json: the compact terminal table printed at
 // the end of a run, and summary.md (the ratio tables in markdown).
 
-import { geomean, type BenchResults, type CellResult, type Ratio } from './results.js';
+import { geomean, slowerBelow, type BenchResults, type CellResult, type Ratio } from './results.js';
 import type { WorkloadName } from './options.js';
 
 export function fmtSize(bytes: number): string {
@@ -157,6 +157,20 @@ export function allCellsMd(r: BenchResults): string {
     'server CPU-s', 'client CPU-s', 'RSS MiB', 'errors', 'failure'], rows);
 }
 
+/** This run ÷ the --baseline run, one row per cell found in both (empty if none). */
+export function baselineLines(r: BenchResults): string[] {
+  const b = r.baseline;
+  if (b === undefined) return [];
+  const slower = b.rows.filter((x) => x.slower);
+  const lines = [`against ${b.path} (${b.startedAt}): ${b.rows.length} cells in both runs, ${slower.length} slower ` +
+    `(ops/s or ops per CPU-second below ${slowerBelow} of then; Apache's rows show how much the machine itself moved)`];
+  for (const x of b.rows) {
+    lines.push(`${x.slower ? 'SLOWER ' : '       '}${x.workload.padEnd(12)} ${fmtSize(x.valueSize).padEnd(8)} ${depthLabel(x.workload, x.depth).padEnd(15)} ` +
+      `${shortServer(x.server).padEnd(8)} ops/s ${fmtRatio(x.opsPerSec).padStart(5)}  ops/CPU-s ${fmtRatio(x.opsPerServerCpuSecond).padStart(5)}  p99 ${fmtRatio(x.p99).padStart(5)}`);
+  }
+  return lines;
+}
+
 export function markdownSummary(r: BenchResults): string {
   const head = headlineServer(r);
   const parts = [
@@ -176,6 +190,13 @@ export function markdownSummary(r: BenchResults): string {
       'Medians over the repeats. ops/s and ops per server CPU-second: above 1 means zoonode does more; p50/p99/p99.9 latency and RSS: below 1 means zoonode is lower.',
       '', ratioTableMd(r, head),
       '', '## By workers= setting (geometric mean over in-flight depths, zoonode ÷ Apache)', '', ratioBySettingMd(r));
+  }
+  if (r.baseline !== undefined) {
+    const rows = r.baseline.rows.map((x) => [x.slower ? '**slower**' : '', x.workload, fmtSize(x.valueSize), depthLabel(x.workload, x.depth),
+      shortServer(x.server), fmtRatio(x.opsPerSec), fmtRatio(x.opsPerServerCpuSecond), fmtRatio(x.p99)]);
+    parts.push('', `## Against ${r.baseline.path} (${r.baseline.startedAt}), now ÷ then`, '',
+      `Marked slower: ops/s or ops per server CPU-second below ${slowerBelow} of the earlier run's. Apache's rows show how much the machine itself moved.`,
+      '', mdTable(['', 'workload', 'value', 'in flight', 'server', 'ops/s', 'ops per server CPU-s', 'p99'], rows));
   }
   parts.push('', '## Every cell (medians)', '', allCellsMd(r), '');
   return parts.join('\n');

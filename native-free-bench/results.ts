@@ -106,6 +106,44 @@ export interface BenchResults {
   cells: CellResult[];
   ratios: Ratio[];
   notes: string[];
+  /** This run against an earlier results.json (--baseline). */
+  baseline?: { path: string; startedAt: string; rows: BaselineRow[] };
+}
+
+/** One cell of this run against the same cell (server, workload, value size, depth) of an earlier run: now ÷ then. */
+export interface BaselineRow {
+  workload: WorkloadName;
+  valueSize: number;
+  depth: number;
+  server: string;
+  opsPerSec: number;
+  opsPerServerCpuSecond: number;
+  p99: number;
+  /** Ops/s or ops per CPU-second fell below slowerBelow of the earlier run's. */
+  slower: boolean;
+}
+
+/** Below this fraction of the earlier run's ops/s or ops per CPU-second a cell is marked slower (runs on a shared machine vary by ±35 %). */
+export const slowerBelow = 0.7;
+
+/** Every cell with a median in both runs, now ÷ then; Apache's rows show how much the machine itself moved. */
+export function compareBaseline(now: CellResult[], then: CellResult[], below = slowerBelow): BaselineRow[] {
+  const key = (c: CellResult) => `${c.server}|${c.workload}|${c.valueSize}|${c.depth}`;
+  const earlier = new Map(then.map((c) => [key(c), c]));
+  const out: BaselineRow[] = [];
+  for (const c of now) {
+    const b = earlier.get(key(c));
+    if (b === undefined || b.median === null || c.median === null) continue;
+    const r = (f: (s: Summary) => number) => f(c.median!) / f(b.median!);
+    const opsPerSec = r((s) => s.opsPerSec);
+    const opsPerServerCpuSecond = r((s) => s.opsPerServerCpuSecond);
+    out.push({
+      workload: c.workload, valueSize: c.valueSize, depth: c.depth, server: c.server,
+      opsPerSec, opsPerServerCpuSecond, p99: r((s) => s.p99),
+      slower: opsPerSec < below || opsPerServerCpuSecond < below,
+    });
+  }
+  return out;
 }
 
 export function median(xs: number[]): number {

@@ -32,9 +32,9 @@ import {
   type CpuSample, type ServerProcess,
 } from './servers.js';
 import { grid, parseOptions, shape, UsageError, type BenchOptions, type CellKey } from './options.js';
-import { ratios, summarize, type BenchResults, type CellResult, type Machine, type Sample, type ServerInfo } from './results.js';
+import { compareBaseline, ratios, summarize, type BenchResults, type CellResult, type Machine, type Sample, type ServerInfo } from './results.js';
 import { renderHtml } from './report-html.js';
-import { markdownSummary, terminalTable } from './report-text.js';
+import { baselineLines, markdownSummary, terminalTable } from './report-text.js';
 
 const HOST = '127.0.0.1';
 const CALL_TIMEOUT_MS = 60_000;
@@ -581,6 +581,10 @@ export async function runBench(o: BenchOptions, log: (line: string, transient?: 
     ratios: ratios(cells),
     notes,
   };
+  if (o.baseline !== null) {
+    const then = JSON.parse(fs.readFileSync(o.baseline, 'utf8')) as BenchResults;
+    results.baseline = { path: o.baseline, startedAt: then.startedAt, rows: compareBaseline(cells, then.cells) };
+  }
   fs.mkdirSync(o.out, { recursive: true });
   const json = path.resolve(o.out, 'results.json');
   const html = path.resolve(o.out, 'report.html');
@@ -623,6 +627,7 @@ async function main(): Promise<void> {
   if (transientShown) process.stderr.write('\r\x1b[K');
   process.stdout.write(terminalTable(out.results) + '\n');
   for (const n of out.results.notes) process.stdout.write(`note: ${n}\n`);
+  for (const l of baselineLines(out.results)) process.stdout.write(l + '\n');
   process.stdout.write(`took ${fmtDuration(out.results.durationSeconds * 1000)}\n`);
   process.stdout.write(`results: ${out.json}\nreport:  ${out.html}\nsummary: ${out.markdown}\n`);
 }

@@ -12,8 +12,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runMicro } from '../../native-free-bench/micro.js';
 import { runBench } from '../../native-free-bench/run.js';
-import { defaults, WORKLOADS, type BenchOptions } from '../../native-free-bench/options.js';
-import type { BenchResults } from '../../native-free-bench/results.js';
+import { defaults, parseOptions, UsageError, WORKLOADS, type BenchOptions } from '../../native-free-bench/options.js';
+import { compareBaseline, type BenchResults, type CellResult } from '../../native-free-bench/results.js';
+import { baselineLines } from '../../native-free-bench/report-text.js';
 import { Histogram } from '../../native-free-bench/histogram.js';
 import { javaDriverUnavailable } from '../../native-free-bench/java-driver.js';
 
@@ -40,6 +41,28 @@ test('the latency histogram answers percentiles within 1 % of the exact ones', (
   h.merge(other.data());
   assert.equal(h.total, 20_001);
   assert.ok(Math.abs(h.percentile(1) - 1000) <= 10);
+});
+
+test('--baseline marks the cells that lost more than 30 % of an earlier run\'s ops/s or ops per CPU-second', () => {
+  const cell = (server: string, depth: number, opsPerSec: number, opsPerServerCpuSecond: number): CellResult => ({
+    workload: 'getData', valueSize: 100, depth, sessions: 8, perSession: depth / 8, server, samples: [],
+    median: { opsPerSec, opsPerServerCpuSecond, p50: 1, p99: 2, p999: 3, rssMiB: 80, serverCpuSeconds: 1, clientCpuSeconds: 1, errors: 0 },
+  });
+  const then = [cell('zoonode-w0', 512, 650_000, 650_000), cell('zoonode-w0', 16, 100_000, 100_000), cell('apache', 512, 58_000, 38_000)];
+  const now = [cell('zoonode-w0', 512, 160_000, 170_000), cell('zoonode-w0', 16, 90_000, 95_000), cell('apache', 512, 55_000, 36_000),
+    cell('zoonode-w1', 512, 500_000, 500_000)];
+  const rows = compareBaseline(now, then);
+  assert.equal(rows.length, 3, 'only cells present in both runs');
+  const at = (server: string, depth: number) => rows.find((r) => r.server === server && r.depth === depth)!;
+  assert.equal(at('zoonode-w0', 512).slower, true, 'a quarter of the earlier ops/s is marked');
+  assert.ok(Math.abs(at('zoonode-w0', 512).opsPerSec - 160 / 650) < 1e-9);
+  assert.equal(at('zoonode-w0', 16).slower, false, '0.9 of the earlier run is within the noise');
+  assert.equal(at('apache', 512).slower, false);
+  const results = { baseline: { path: '/earlier/results.json', startedAt: '2026-11-22T07:55:00Z', rows } } as unknown as BenchResults;
+  const lines = baselineLines(results);
+  assert.match(lines[0]!, /3 cells in both runs, 1 slower/);
+  assert.equal(lines.filter((l) => l.startsWith('SLOWER')).length, 1);
+  assert.throws(() => parseOptions(['--baseline', path.join(os.tmpdir(), 'no-such-results.json')]), UsageError);
 });
 
 test('micro-benchmarks run once at a tiny size', async () => {
