@@ -111,17 +111,10 @@ export interface BenchResults {
 }
 
 /** One cell of this run against the same cell (server, workload, value size, depth) of an earlier run: now ÷ then. */
-export interface BaselineRow {
-  workload: WorkloadName;
-  valueSize: number;
-  depth: number;
-  server: string;
-  opsPerSec: number;
-  opsPerServerCpuSecond: number;
-  p99: number;
+export type BaselineRow = Pick<Ratio, 'workload' | 'valueSize' | 'depth' | 'server' | 'opsPerSec' | 'opsPerServerCpuSecond' | 'p99'> & {
   /** Ops/s or ops per CPU-second fell below slowerBelow of the earlier run's. */
   slower: boolean;
-}
+};
 
 /** Below this fraction of the earlier run's ops/s or ops per CPU-second a cell is marked slower (runs on a shared machine vary by ±35 %). */
 export const slowerBelow = 0.7;
