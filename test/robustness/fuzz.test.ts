@@ -34,6 +34,7 @@ import { startZoonode, type TestServer } from '../support/zoonode.js';
 import { isApacheInstalled, startApache, type ApacheServer } from '../support/apache.js';
 import { ZkClient } from '../../native-free-bench/zk-client.js';
 import { OpCode, Reader, Writer, Xid, Err, writePathWatch } from '../../src/jute/index.js';
+import { readMultiRequest } from '../../src/jute/records.js';
 import { FuzzGen, Prng, ALL_OPS, UNKNOWN_OPS, seedFrom, probeFrame, type FuzzCase } from '../support/fuzz-frames.js';
 import { requestFrame as frame } from '../support/compat-wire.js';
 import { FuzzConn, adminSession, fuzzServerArgs, outcomeOf, setupFuzzTree, type Outcome } from '../support/fuzz-driver.js';
@@ -84,7 +85,10 @@ for (const workers of [0, 2]) {
  *     walk over the path's parents fails: MARSHALLINGERROR);
  *   - createTTL (21) whose create mode is not a TTL mode: Apache 3.8 logs
  *     it, then exits applying it (and its log then fails every restart);
- *     zoonode answers BADARGUMENTS (a regression test below).
+ *     zoonode answers BADARGUMENTS (a regression test below);
+ *   - a multi holding a create2 (15) op: zoonode answers it with its Stat
+ *     (3.9's behaviour, README), 3.8 as a plain create
+ *     (test/compat/differential-more.test.ts).
  */
 function deliberate(c: FuzzCase): boolean {
   const req = c.reqs?.[0];
@@ -99,6 +103,13 @@ function deliberate(c: FuzzCase): boolean {
       for (let i = 0; i < n; i++) { r.int(); r.ustring(); r.ustring(); }
       const flags = r.int();
       return flags !== 5 && flags !== 6;
+    } catch {
+      return false;
+    }
+  }
+  if (req.type === OpCode.multi) {
+    try {
+      return readMultiRequest(new Reader(c.bytes, 12)).some((op) => op.type === OpCode.create2);
     } catch {
       return false;
     }
