@@ -19,7 +19,7 @@ import { OpCode, writePathWatch } from '../../src/jute/index.js';
 import { RawConn, connectRequestFrame, requestFrame } from '../support/compat-wire.js';
 import { startZoonode, workerModes, type TestServer } from '../support/zoonode.js';
 import { Nzk, closeAll } from '../support/nzk.js';
-import { fourLetter } from '../support/apache.js';
+import { mntr } from '../support/fuzz-driver.js';
 
 const SIZES = [1024, 100 * 1024, 300 * 1024, 900 * 1024, 64 * 1024 + 3];
 
@@ -67,9 +67,9 @@ for (const workers of workerModes) {
       const value = valueOf(77, 100);
       await clients[0]!.create('/small', value);
       const socketWrites = async (): Promise<number> => {
-        const m = /zk_zoonode_socket_writes\t(\d+)/.exec(await fourLetter(server!.port, 'mntr'));
-        assert.ok(m !== null, 'mntr reports zk_zoonode_socket_writes');
-        return Number(m[1]);
+        const v = (await mntr('127.0.0.1', server!.port)).get('zk_zoonode_socket_writes');
+        assert.ok(v !== undefined, 'mntr reports zk_zoonode_socket_writes');
+        return Number(v);
       };
       const conn = await RawConn.open('127.0.0.1', server!.port);
       try {
