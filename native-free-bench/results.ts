@@ -120,7 +120,7 @@ export type BaselineRow = Pick<Ratio, 'workload' | 'valueSize' | 'depth' | 'serv
 export const slowerBelow = 0.7;
 
 /** Every cell with a median in both runs, now ÷ then; Apache's rows show how much the machine itself moved. */
-export function compareBaseline(now: CellResult[], then: CellResult[], below = slowerBelow): BaselineRow[] {
+export function compareBaseline(now: CellResult[], then: CellResult[]): BaselineRow[] {
   const key = (c: CellResult) => `${c.server}|${c.workload}|${c.valueSize}|${c.depth}`;
   const earlier = new Map(then.map((c) => [key(c), c]));
   const out: BaselineRow[] = [];
@@ -133,7 +133,7 @@ export function compareBaseline(now: CellResult[], then: CellResult[], below = s
     out.push({
       workload: c.workload, valueSize: c.valueSize, depth: c.depth, server: c.server,
       opsPerSec, opsPerServerCpuSecond, p99: r((s) => s.p99),
-      slower: opsPerSec < below || opsPerServerCpuSecond < below,
+      slower: opsPerSec < slowerBelow || opsPerServerCpuSecond < slowerBelow,
     });
   }
   return out;
