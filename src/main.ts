@@ -34,7 +34,6 @@ import {
   type AdminSources, type HttpEndpoint, type ServerInfo, type SequencerSnapshot, type WorkerSnapshot,
   type ConnectionSnapshot, type DumpSnapshot, type WatchesSnapshot,
 } from './admin/index.js';
-import { EventLoopLag } from './util/event-loop-lag.js';
 import { SequencerRunner, type SequencerHandles } from './sequencer/runner.js';
 
 const log = new Logger('main');
@@ -154,7 +153,6 @@ async function startInline(cfg: Config, security: PreparedSecurity): Promise<Run
   }
   const handles = makeHandles(cfg, 0);
   const ctrl64 = new BigInt64Array(handles.ctrl);
-  const lag = new EventLoopLag();
   let io: IoWorker | null = null;
   let hub: AdminHub | null = null;
   // Replies leave in the loop turn that produced them (see LocalPump).
@@ -168,7 +166,8 @@ async function startInline(cfg: Config, security: PreparedSecurity): Promise<Run
       fourLetter: (word, arg) => hub!.fourLetter(word, arg),
       lastZxid: () => Number(Atomics.load(ctrl64, CTRL_LAST_ZXID_I64)),
       ipLimiter: cfg.maxClientCnxns > 0 ? IpLimiter.create(ipTableSlots, cfg.maxClientCnxns) : null,
-      eventLoopLag: () => lag.read(),
+      // One thread, one delay monitor: the sequencer's.
+      eventLoopLag: () => runner.eventLoopLag(),
       outstandingMax: outstandingShare(cfg.globalOutstandingLimit, cfg.requestThrottleMaxRequests, 1),
       ...ioSecurity(security, null),
     },
@@ -187,7 +186,7 @@ async function startInline(cfg: Config, security: PreparedSecurity): Promise<Run
     resetServer: async () => { runner.resetStats(); worker.resetStats(); },
   };
   hub = new AdminHub(serverInfo(cfg), sources, parseWhitelist(cfg.fourLetterWordWhitelist));
-  const endpoints = await startEndpoints(cfg, hub).catch(async (e: Error) => { await runner.stop(); lag.stop(); throw e; });
+  const endpoints = await startEndpoints(cfg, hub).catch(async (e: Error) => { await runner.stop(); throw e; });
   io.start();
   runner.start();
   ioPump.start();
@@ -195,7 +194,7 @@ async function startInline(cfg: Config, security: PreparedSecurity): Promise<Run
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: cfg.clientPortAddress, port: cfg.clientPort }, () => resolve());
-  }).catch(async (e: Error) => { await stopEndpoints(endpoints); await runner.stop(); lag.stop(); throw e; });
+  }).catch(async (e: Error) => { await stopEndpoints(endpoints); await runner.stop(); throw e; });
   const addr = server.address() as net.AddressInfo;
   hub.info.config.clientPort = addr.port;
   const sec = security.settings;
@@ -208,7 +207,7 @@ async function startInline(cfg: Config, security: PreparedSecurity): Promise<Run
       ss.listen({ host: sec.secureAddress, port: sec.securePort! }, () => resolve());
     }).catch(async (e: Error) => {
       server.close();
-      await stopEndpoints(endpoints); worker.stop(); await runner.stop(); lag.stop();
+      await stopEndpoints(endpoints); worker.stop(); await runner.stop();
       throw new Error(`secureClientPort ${sec.secureAddress}:${sec.securePort}: ${e.message}`);
     });
   }
@@ -232,7 +231,6 @@ async function startInline(cfg: Config, security: PreparedSecurity): Promise<Run
         worker.stop();
         ioPump.stop();
         await runner.stop();
-        lag.stop();
         await new Promise<void>((r) => server.close(() => r()));
         if (secureServer !== null) await new Promise<void>((r) => secureServer!.close(() => r()));
         resolveDone(null);

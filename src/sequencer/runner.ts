@@ -206,6 +206,11 @@ export class SequencerRunner {
     this.pump.kick();
   }
 
+  /** This thread's event-loop delay [p99, max] in ms (also the inline I/O worker's: same thread). */
+  eventLoopLag(): [number, number] {
+    return this.lag.read();
+  }
+
   /** Stop taking requests; write out what the log holds; close files and workers. */
   async stop(): Promise<void> {
     if (this.stopped) return;

@@ -151,6 +151,18 @@ test('durability and watch-memory benchmarks run at a tiny size', { timeout: 120
   }
 });
 
+test('idle.js measures an idle server\'s CPU and wake-ups', { timeout: 60_000 }, () => {
+  const r = spawnSync(process.execPath, [path.join(benchDir, 'idle.js'), '--no-apache', '--workers', '0', '--settle', '0.5', '--seconds', '1'],
+    { cwd: repoRoot, encoding: 'utf8', timeout: 50_000 });
+  assert.equal(r.status, 0, r.stderr);
+  // server, CPU ms, % of a core, wake-ups/s: one row of three non-negative numbers.
+  const row = r.stdout.split('\n').find((l) => l.startsWith('zoonode workers=0 '));
+  assert.ok(row !== undefined, `no zoonode row in:\n${r.stdout}`);
+  const nums = row.slice('zoonode workers=0'.length).trim().split(/\s+/).map(Number);
+  assert.equal(nums.length, 3, row);
+  for (const n of nums) assert.ok(Number.isFinite(n) && n >= 0, row);
+});
+
 test('floor.js compares zoonode with the Node floor server at a tiny size', { timeout: 120_000 }, () => {
   const f = spawnSync(process.execPath, [path.join(benchDir, 'floor.js'), '--no-apache', '--repeat', '1', '--watchers', '20',
     '--rounds', '3', '--sessions', '40', '--seconds', '1'], { cwd: repoRoot, encoding: 'utf8', timeout: 100_000 });
