@@ -30,14 +30,13 @@ export class EventLoopLag {
   /** Lateness of the timers below in the current window (µs). */
   private readonly h: RecordableHistogram = createHistogram();
   private readonly checkTimer: NodeJS.Timeout;
-  /** The sampling timer while the loop is busy (reused with refresh()). */
+  /** The sampling timer, set while the loop is busy (reused with refresh()). */
   private sampleTimer: NodeJS.Timeout | null = null;
   private readonly sampleFn = (): void => this.sample();
   private readonly resolutionMs: number;
   private readonly checkMs: number;
   private readonly busyFraction: number;
   private readonly windowMs: number;
-  private sampling = false;
   private elu: EventLoopUtilization;
   private checkDue: number;
   private sampleDue = 0;
@@ -59,7 +58,7 @@ export class EventLoopLag {
 
   /** Whether the loop is being sampled every resolutionMs now (it was busy in the last check period). */
   get active(): boolean {
-    return this.sampling;
+    return this.sampleTimer !== null;
   }
 
   private record(lateMs: number): void {
@@ -70,7 +69,7 @@ export class EventLoopLag {
     const now = performance.now();
     this.record(now - this.sampleDue);
     this.sampleDue = now + this.resolutionMs;
-    this.sampleTimer?.refresh();
+    this.sampleTimer!.refresh();
   }
 
   private check(): void {
@@ -85,14 +84,12 @@ export class EventLoopLag {
     const elu = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(elu, this.elu).utilization >= this.busyFraction;
     this.elu = elu;
-    if (busy && !this.sampling) {
-      this.sampling = true;
+    if (busy && this.sampleTimer === null) {
       this.sampleDue = now + this.resolutionMs;
       this.sampleTimer = setTimeout(this.sampleFn, this.resolutionMs);
       this.sampleTimer.unref();
-    } else if (!busy && this.sampling) {
-      this.sampling = false;
-      if (this.sampleTimer !== null) clearTimeout(this.sampleTimer);
+    } else if (!busy && this.sampleTimer !== null) {
+      clearTimeout(this.sampleTimer);
       this.sampleTimer = null;
     }
   }
@@ -112,6 +109,5 @@ export class EventLoopLag {
     clearInterval(this.checkTimer);
     if (this.sampleTimer !== null) clearTimeout(this.sampleTimer);
     this.sampleTimer = null;
-    this.sampling = false;
   }
 }
