@@ -10,7 +10,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { apacheInstalled, cpuSample, cpuSecondsBetween, startApacheProcess, startZoonodeProcess, type ServerProcess } from './servers.js';
+import {
+  apacheInstalled, cpuSample, cpuSecondsBetween, startApacheProcess, startZoonodeProcess, wakeUps, type ServerProcess,
+} from './servers.js';
 
 interface Opts { settle: number; seconds: number; workers: string[]; apache: boolean }
 
@@ -32,20 +34,6 @@ function parse(argv: string[]): Opts {
     }
   }
   return o;
-}
-
-/** Voluntary context switches over all threads of a process. */
-function wakeUps(pid: number): number {
-  let n = 0;
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const m = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'));
-      if (m) n += Number(m[1]);
-    } catch {
-      // the thread exited meanwhile
-    }
-  }
-  return n;
 }
 
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));

@@ -205,3 +205,17 @@ export function cpuSecondsBetween(a: CpuSample, b: CpuSample): number {
   }
   return a.threads.size > 0 && Math.abs(precise - ticks) <= 0.021 ? precise : ticks;
 }
+
+/** Voluntary context switches over all threads of a process: each is a sleep that ended. */
+export function wakeUps(pid: number): number {
+  let n = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const m = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'));
+      if (m) n += Number(m[1]);
+    } catch {
+      // the thread exited meanwhile
+    }
+  }
+  return n;
+}
