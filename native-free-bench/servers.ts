@@ -175,16 +175,23 @@ export function diskUsage(dir: string): { allocated: number; apparent: number } 
  */
 export interface CpuSample { ticksSeconds: number; threads: Map<string, number> }
 
+/** /proc/<pid>/task/<tid>/<file> of every thread of a process, by tid; threads that exit meanwhile are left out. */
+function threadFiles(pid: number, file: string): Map<string, string> {
+  const texts = new Map<string, string>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      texts.set(tid, fs.readFileSync(`/proc/${pid}/task/${tid}/${file}`, 'utf8'));
+    } catch {
+      // the thread exited meanwhile
+    }
+  }
+  return texts;
+}
+
 export function cpuSample(pid: number): CpuSample {
   const threads = new Map<string, number>();
   try {
-    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-      try {
-        threads.set(tid, Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e9);
-      } catch {
-        // the thread exited meanwhile
-      }
-    }
+    for (const [tid, text] of threadFiles(pid, 'schedstat')) threads.set(tid, Number(text.split(' ')[0]) / 1e9);
   } catch {
     // no /proc/<pid>/task: ticks only
   }
@@ -209,13 +216,9 @@ export function cpuSecondsBetween(a: CpuSample, b: CpuSample): number {
 /** Voluntary context switches over all threads of a process: each is a sleep that ended. */
 export function wakeUps(pid: number): number {
   let n = 0;
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const m = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'));
-      if (m) n += Number(m[1]);
-    } catch {
-      // the thread exited meanwhile
-    }
+  for (const text of threadFiles(pid, 'status').values()) {
+    const m = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(text);
+    if (m) n += Number(m[1]);
   }
   return n;
 }

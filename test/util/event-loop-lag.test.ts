@@ -12,13 +12,13 @@ function spin(ms: number): void {
   while (performance.now() < end) { /* a stall */ }
 }
 
-/** Light work (2 ms in every 10) until `done` or `limitMs`; true if `done` came. */
-async function workUntil(done: () => boolean, limitMs: number): Promise<boolean> {
+/** Polls every 10 ms, working spinMs of each (light work: 2 ms in every 10), until `done` or `limitMs`; true if `done` came. */
+async function workUntil(done: () => boolean, limitMs: number, spinMs = 2): Promise<boolean> {
   const end = performance.now() + limitMs;
   while (performance.now() < end) {
     if (done()) return true;
-    spin(2);
-    await sleep(8);
+    spin(spinMs);
+    await sleep(10 - spinMs);
   }
   return done();
 }
@@ -44,15 +44,7 @@ test('event-loop lag: sampled only while the loop works; a stall is reported as 
     assert.ok(maxStalled >= 300, `a 400 ms stall shows in max: ${maxStalled.toFixed(1)} ms`);
 
     // Quiet again: sampling stops.
-    const stopped = await (async () => {
-      const end = performance.now() + 5000;
-      while (performance.now() < end) {
-        if (!lag.active) return true;
-        await sleep(25);
-      }
-      return !lag.active;
-    })();
-    assert.ok(stopped, 'sampling stops once the loop is idle');
+    assert.ok(await workUntil(() => !lag.active, 5000, 0), 'sampling stops once the loop is idle');
   } finally {
     lag.stop();
   }
