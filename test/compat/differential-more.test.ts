@@ -308,11 +308,18 @@ const reaperScenario: Scenario = async (run) => {
     });
     const ask = async (type: number, p: string, flags: number, ttl = -1) =>
       (await R.request(type, (w) => writeCreate(w, { path: p, data: null, acl: OPEN_ACL, flags, ttl }, type === OpCode.createTTL))).hdr.err;
-    const gone = async (p: string, ms = 10000): Promise<{ event: boolean; existsAfter: boolean; elapsedMs: number }> => {
+    /**
+     * Watches p, then runs `empty` (what lets the reaper take p: a child
+     * deleted, a session closed) and waits for p's NodeDeleted. The watch is
+     * set first: a reaper that ran between the emptying and the watch would
+     * leave no event to see.
+     */
+    const gone = async (p: string, empty: () => Promise<void> = async () => {}, ms = 10000): Promise<{ event: boolean; existsAfter: boolean; elapsedMs: number }> => {
       const t0 = Date.now();
       const deleted = nextEvent(2, p, ms);
       const st = await R.exists(p, true);
       if (st === null) return { event: false, existsAfter: false, elapsedMs: Date.now() - t0 };
+      await empty();
       const event = await deleted;
       return { event, existsAfter: (await R.exists(p)) !== null, elapsedMs: Date.now() - t0 };
     };
@@ -323,8 +330,7 @@ const reaperScenario: Scenario = async (run) => {
       await ask(OpCode.createContainer, '/rp/never', 4),
     ];
     await R.create('/rp/c/kid', null);
-    await R.delete('/rp/c/kid');
-    const c = await gone('/rp/c');
+    const c = await gone('/rp/c', () => R.delete('/rp/c/kid'));
     run.note('emptied container', { created, event: c.event, existsAfter: c.existsAfter });
 
     // A container emptied by its only child's session closing goes too.
@@ -332,10 +338,11 @@ const reaperScenario: Scenario = async (run) => {
     const E = await ZkClient.connect(run.target.host, run.target.port, { ping: false });
     try {
       await E.create('/rp/ce/eph', null, 1);
-    } finally {
+    } catch (err) {
       await E.close();
+      throw err;
     }
-    const ce = await gone('/rp/ce');
+    const ce = await gone('/rp/ce', () => E.close());
     run.note('container emptied by a session close', { event: ce.event, existsAfter: ce.existsAfter });
 
     // An expired TTL node goes (not before its TTL); one with a child stays until the child goes.
@@ -356,8 +363,7 @@ const reaperScenario: Scenario = async (run) => {
       await changed;
     }
     run.note('after the TTL node went', { children: kids, ttlWithChildKept: kids.includes('tk') });
-    await R.delete('/rp/tk/kid');
-    const tk = await gone('/rp/tk');
+    const tk = await gone('/rp/tk', () => R.delete('/rp/tk/kid'));
     run.note('TTL node whose child went', { event: tk.event, existsAfter: tk.existsAfter });
     run.note('children at the end', (await R.getChildren('/rp')).sort());
     run.note('deletion events seen', events.filter((e) => e.startsWith('2 ')).sort());
