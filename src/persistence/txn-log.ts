@@ -14,8 +14,13 @@
 // through libuv's thread pool only adds two thread wake-ups (the pool thread,
 // then this one). The batch's write is then made on this thread (writeSync;
 // with O_DSYNC it returns once the bytes are durable), one event-loop turn
-// after flush() so replies already published go out first. A busy thread
-// keeps the pool, so its other work overlaps the disk. A write that takes
+// after flush() so replies already published go out first. The same holds
+// when the previous batch was written inline and the work that queued up
+// behind it was short: two clients writing in turn never let the loop sleep
+// (each one's request arrives during the other's write), yet the thread has
+// next to nothing to overlap with the disk. The pool pays off only when the
+// work it overlaps is longer than its own round trip (inlineChainMaxWorkMs),
+// so a busy thread keeps the pool. A write that takes
 // longer than inlineWriteMaxMs sends every write through the pool for
 // inlineBackoffMs: a slow disk never holds the thread twice in a row.
 // Durability is the same either way: onDurable only after the write.
@@ -85,12 +90,21 @@ export interface TxnLogOptions {
   loopIdleMs?: () => number;
   /** An inline write slower than this (ms) sends writes through the pool for inlineBackoffMs (default inlineWriteMaxMs). */
   inlineWriteMaxMs?: number;
+  /** The clock (ms) for write times and the inline-write rule (default performance.now; tests give their own). */
+  now?: () => number;
 }
 
 /** An inline write that took longer than this sends writes through the thread pool for a while. */
 export const inlineWriteMaxMs = 50;
 /** How long writes stay off the thread after a slow inline write. */
 export const inlineBackoffMs = 10_000;
+/**
+ * After an inline batch, the next is inline too (though the loop did not
+ * sleep) if less than this much time (ms), all of it work, has passed: about
+ * what a round trip through the thread pool costs here (two thread wake-ups),
+ * which is all the pool could save by overlapping that work with the write.
+ */
+export const inlineChainMaxWorkMs = 0.1;
 
 function call<T>(fn: (cb: (err: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
@@ -169,8 +183,12 @@ export class TxnLog {
   private readonly loopIdleMs: (() => number) | null;
   /** Loop idle time when the last batch was flushed. */
   private idleAtLastBatch = 0;
-  /** performance.now() before which writes go through the pool (after a slow inline write). */
+  /** Time before which writes go through the pool (after a slow inline write). */
   private inlineOffUntil = 0;
+  /** When the last batch finished, if it was written inline (else -1), and how long its writes took. */
+  private inlineEndedAt = -1;
+  private inlineWriteMs = 0;
+  private readonly now: () => number;
   private readonly inlineWriteMaxMs: number;
   private readonly runInline = (): void => this.startBatch(true);
 
@@ -184,6 +202,7 @@ export class TxnLog {
     const inlineOk = opts.fsio === undefined && (this.dsync || !opts.forceSync);
     this.loopIdleMs = inlineOk ? opts.loopIdleMs ?? null : null;
     this.inlineWriteMaxMs = opts.inlineWriteMaxMs ?? inlineWriteMaxMs;
+    this.now = opts.now ?? (() => performance.now());
     if (this.loopIdleMs !== null) this.idleAtLastBatch = this.loopIdleMs();
   }
 
@@ -256,13 +275,23 @@ export class TxnLog {
     }
   }
 
-  /** Whether the next batch is written on this thread: its loop slept since the last batch, and the disk has been quick. */
+  /**
+   * Whether the next batch is written on this thread: the disk has been
+   * quick, and either the loop slept since the last batch or that batch was
+   * written inline and little time has passed since (the loop did not sleep,
+   * so that time was all work): less than inlineChainMaxWorkMs, and less than
+   * the write took.
+   */
   private inlineNow(): boolean {
     if (this.loopIdleMs === null) return false;
     const idle = this.loopIdleMs();
     const slept = idle > this.idleAtLastBatch;
     this.idleAtLastBatch = idle;
-    return slept && performance.now() >= this.inlineOffUntil;
+    const now = this.now();
+    if (now < this.inlineOffUntil) return false;
+    if (slept) return true;
+    const work = now - this.inlineEndedAt;
+    return this.inlineEndedAt >= 0 && work < inlineChainMaxWorkMs && work < this.inlineWriteMs;
   }
 
   private startBatch(inline: boolean): void {
@@ -271,6 +300,7 @@ export class TxnLog {
     this.writeBatch(inline).then(
       (zxid) => {
         this.inflight = false;
+        this.inlineEndedAt = inline ? this.now() : -1;
         if (zxid >= 0) {
           this.durable = zxid;
           this.onDurable(zxid);
@@ -285,6 +315,7 @@ export class TxnLog {
       },
       (err: NodeJS.ErrnoException) => {
         this.inflight = false;
+        this.inlineEndedAt = -1;
         void this.fail(err);
       },
     );
@@ -296,6 +327,7 @@ export class TxnLog {
    */
   private async writeBatch(inline: boolean): Promise<number> {
     let durableZxid = -1;
+    let writeMs = 0;
     const touched: Segment[] = [];
     for (const seg of this.segments) {
       if (seg.pending.pos === 0) continue;
@@ -310,7 +342,7 @@ export class TxnLog {
         await call<number>((cb) => this.fsio.write(seg.fd, ZERO_BYTE, 0, 1, newSize - 1, cb));
         seg.size = newSize;
       }
-      const t0 = performance.now();
+      const t0 = this.now();
       let off = 0;
       while (off < len) {
         const n = inline
@@ -318,7 +350,8 @@ export class TxnLog {
           : await call<number>((cb) => this.fsio.write(seg.fd, buf.buf, off, len - off, seg.position + off, cb));
         off += n;
       }
-      const ms = performance.now() - t0;
+      const ms = this.now() - t0;
+      writeMs += ms;
       if (inline && ms > this.inlineWriteMaxMs) this.slowInline(ms, seg);
       // With O_DSYNC the write was the sync: its time is the fsync time.
       if (this.dsync) this.recordFsync(ms, seg);
@@ -332,11 +365,12 @@ export class TxnLog {
       // never hold txns while an earlier one can still lose some (recovery
       // would find a gap). This adds a wait only when a batch spans a roll.
       if (this.opts.forceSync && !this.dsync) {
-        const t1 = performance.now();
+        const t1 = this.now();
         await call<void>((cb) => this.fsio.fdatasync(seg.fd, (err) => cb(err, undefined)));
-        this.recordFsync(performance.now() - t1, seg);
+        this.recordFsync(this.now() - t1, seg);
       }
     }
+    if (inline) this.inlineWriteMs = writeMs;
     // Only now: a failure before this point cuts the whole batch back, in every file.
     for (const seg of touched) seg.durablePosition = seg.position;
     // Close segments that are complete and superseded.
@@ -349,7 +383,7 @@ export class TxnLog {
 
   private slowInline(ms: number, seg: Segment): void {
     this.stats.slowInlineWrites++;
-    this.inlineOffUntil = performance.now() + inlineBackoffMs;
+    this.inlineOffUntil = this.now() + inlineBackoffMs;
     log.warn(`an inline write to the txn log ${seg.name} took ${ms.toFixed(1)} ms (over ${this.inlineWriteMaxMs} ms); ` +
       `writes go through the thread pool for the next ${inlineBackoffMs / 1000} s`);
   }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TxnLog, paddedSize } from '../../src/persistence/txn-log.js';
+import { TxnLog, inlineChainMaxWorkMs, paddedSize } from '../../src/persistence/txn-log.js';
 import { scanLogFile, CorruptLogError } from '../../src/persistence/txn-log-reader.js';
 import { adler32, adler32Combine } from '../../src/persistence/checksum.js';
 import { OpCode } from '../../src/jute/opcodes.js';
@@ -271,7 +271,7 @@ test('with O_DSYNC a write failure (ENOSPC) still cuts the file back to the last
 // ---- inline writes: a batch written on the log's own thread when its loop has been idle ----
 
 /** node:fs with its synchronous writes recorded in `order` (and failing past failPast bytes, ENOSPC). */
-function recordingFs(order: string[]): StorageFs & { failPast: number } {
+function recordingFs(order: string[], onWriteSync: () => void = () => {}): StorageFs & { failPast: number } {
   const rfs = {
     ...nodeStorageFs,
     failPast: Infinity,
@@ -284,6 +284,7 @@ function recordingFs(order: string[]): StorageFs & { failPast: number } {
         throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
       }
       order.push('writeSync');
+      onWriteSync();
       return fs.writeSync(fd, buf, off, len, pos);
     },
   };
@@ -300,7 +301,8 @@ test('inline writes: a batch after the loop slept is written on this thread, aft
   const dir = tempDir('log');
   const order: string[] = [];
   const idle = idleClock();
-  const log = newLog(dir, { storage: recordingFs(order), dsync: true, loopIdleMs: idle.read });
+  // The clock stands still: writes take no time, so any work after one is longer than it.
+  const log = newLog(dir, { storage: recordingFs(order), dsync: true, loopIdleMs: idle.read, now: () => 0 });
   const durable: number[] = [];
   log.onDurable = (z) => { durable.push(z); order.push(`durable ${z}`); };
   idle.ms += 1;
@@ -339,6 +341,48 @@ test('inline writes: a batch after the loop slept is written on this thread, aft
   assert.equal(log.stats.inlineWrites, 2);
   await log.close();
   assert.deepEqual(scanLogFile(file).entries.map((e) => e.hdr.zxid), Array.from({ length: 21 }, (_, i) => i + 1));
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('inline writes: after an inline batch, the next stays inline while the work since was shorter than a pool round trip and than the write', async () => {
+  const dir = tempDir('log');
+  const order: string[] = [];
+  const idle = idleClock();
+  const clock = { ms: 1000 };
+  // A synchronous write takes writeMs by this clock.
+  let writeMs = 2;
+  const log = newLog(dir, { storage: recordingFs(order, () => { clock.ms += writeMs; }), dsync: true, loopIdleMs: idle.read, now: () => clock.ms });
+  const batch = async (z: number, workMs: number) => {
+    clock.ms += workMs;
+    const d = durableUpTo(log, z);
+    log.append(...txn(z));
+    log.flush();
+    await d;
+  };
+  idle.ms += 1;
+  await batch(1, 0);
+  assert.equal(log.stats.inlineWrites, 1, 'the loop slept: inline');
+  // Two clients writing in turn: the other's request arrived during the
+  // write and took 0.05 ms to handle; the loop never slept.
+  await batch(2, inlineChainMaxWorkMs / 2);
+  assert.equal(log.stats.inlineWrites, 2, 'little work since: inline again');
+  assert.equal(log.stats.pooledWrites, 0);
+  // A busy thread: more work since the last write than a pool round trip costs.
+  await batch(3, inlineChainMaxWorkMs * 2);
+  assert.equal(log.stats.pooledWrites, 1, 'more work than the pool costs: the pool');
+  // After a pooled batch there is no write time to compare with: the pool until the loop sleeps.
+  await batch(4, 0);
+  assert.equal(log.stats.pooledWrites, 2);
+  // A disk quicker than the work since its last write: the pool.
+  writeMs = inlineChainMaxWorkMs / 10;
+  idle.ms += 1;
+  await batch(5, 0);
+  assert.equal(log.stats.inlineWrites, 3);
+  await batch(6, inlineChainMaxWorkMs / 2);
+  assert.equal(log.stats.pooledWrites, 3, 'more work since than the write took: the pool');
+  assert.deepEqual(order, ['writeSync', 'writeSync', 'writeSync']);
+  await log.close();
+  assert.deepEqual(scanLogFile(path.join(dir, 'log.1')).entries.map((e) => e.hdr.zxid), [1, 2, 3, 4, 5, 6]);
   fs.rmSync(dir, { recursive: true });
 });
 
