@@ -185,9 +185,12 @@ export class TxnLog {
   private idleAtLastBatch = 0;
   /** Time before which writes go through the pool (after a slow inline write). */
   private inlineOffUntil = 0;
-  /** When the last batch finished, if it was written inline (else -1), and how long its writes took. */
-  private inlineEndedAt = -1;
-  private inlineWriteMs = 0;
+  /**
+   * Until when a batch flushed without the loop having slept is still
+   * written inline: the end of the last batch, if that one was inline, plus
+   * the shorter of inlineChainMaxWorkMs and its write time (else -Infinity).
+   */
+  private inlineChainUntil = -Infinity;
   private readonly now: () => number;
   private readonly inlineWriteMaxMs: number;
   private readonly runInline = (): void => this.startBatch(true);
@@ -289,18 +292,17 @@ export class TxnLog {
     this.idleAtLastBatch = idle;
     const now = this.now();
     if (now < this.inlineOffUntil) return false;
-    if (slept) return true;
-    const work = now - this.inlineEndedAt;
-    return this.inlineEndedAt >= 0 && work < inlineChainMaxWorkMs && work < this.inlineWriteMs;
+    return slept || now < this.inlineChainUntil;
   }
 
   private startBatch(inline: boolean): void {
     if (inline) this.stats.inlineWrites++;
     else this.stats.pooledWrites++;
+    // Set again only by an inline batch that succeeds.
+    this.inlineChainUntil = -Infinity;
     this.writeBatch(inline).then(
       (zxid) => {
         this.inflight = false;
-        this.inlineEndedAt = inline ? this.now() : -1;
         if (zxid >= 0) {
           this.durable = zxid;
           this.onDurable(zxid);
@@ -315,7 +317,6 @@ export class TxnLog {
       },
       (err: NodeJS.ErrnoException) => {
         this.inflight = false;
-        this.inlineEndedAt = -1;
         void this.fail(err);
       },
     );
@@ -370,7 +371,6 @@ export class TxnLog {
         this.recordFsync(this.now() - t1, seg);
       }
     }
-    if (inline) this.inlineWriteMs = writeMs;
     // Only now: a failure before this point cuts the whole batch back, in every file.
     for (const seg of touched) seg.durablePosition = seg.position;
     // Close segments that are complete and superseded.
@@ -378,6 +378,7 @@ export class TxnLog {
       const old = this.segments.shift()!;
       if (old.fd >= 0) await call<void>((cb) => this.fsio.close(old.fd, (err) => cb(err, undefined)));
     }
+    if (inline) this.inlineChainUntil = this.now() + Math.min(inlineChainMaxWorkMs, writeMs);
     return durableZxid;
   }
 
