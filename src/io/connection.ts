@@ -23,6 +23,8 @@
 
 import type net from 'node:net';
 import { Logger } from '../util/log.js';
+import { TripleFifo } from '../util/fifo.js';
+import { copyBytes } from '../util/copy.js';
 import { FrameDecoder, FRAME_BAD_LENGTH } from '../jute/frame.js';
 import { Reader } from '../jute/reader.js';
 import { OpCode, Xid } from '../jute/opcodes.js';
@@ -147,10 +149,7 @@ export class Connection {
   outstanding = 0;
   // Per-connection statistics (cons). Outstanding requests are answered in
   // order, so a FIFO of (arrival time, type, xid) pairs each reply with its request.
-  private readonly pendT0: number[] = [];
-  private readonly pendType: number[] = [];
-  private readonly pendXid: number[] = [];
-  private pendHead = 0;
+  private readonly pending = new TripleFifo();
   lastOp = 'NA';
   lastCxid = -1;
   lastResponseMs = 0;
@@ -276,9 +275,7 @@ export class Connection {
     stats.bytesReceived += frame.length + 4;
     this.outstanding++;
     stats.outstanding++;
-    this.pendT0.push(performance.now());
-    this.pendType.push(type);
-    this.pendXid.push(frame.readInt32BE(0));
+    this.pending.push(performance.now(), type, frame.readInt32BE(0));
     return true;
   };
 
@@ -420,7 +417,7 @@ export class Connection {
     // Room for the whole frame when it fits one buffer, so its fragments do not split it.
     const b = this.reserveOut(4 + (total <= OUT_MAX - 4 ? total : end - start));
     b.writeInt32BE(total, this.outLen);
-    src.copy(b, this.outLen + 4, start, end);
+    copyBytes(src, start, end, b, this.outLen + 4);
     this.outLen += 4 + (end - start);
     this.frameRemaining = total - (end - start);
     this.packetsSent++;
@@ -434,16 +431,10 @@ export class Connection {
         this.outstanding--;
         this.host.stats.outstanding--;
         if (this.outstanding === 0 && this.blockedOnLimit) this.host.throttledIdle(this);
-        const i = this.pendHead++;
-        this.answered(this.pendT0[i]!, this.pendType[i]!, this.pendXid[i]!);
-        if (this.pendHead === this.pendT0.length) {
-          this.pendT0.length = this.pendType.length = this.pendXid.length = 0;
-          this.pendHead = 0;
-        } else if (this.pendHead > 1024) {
-          this.pendT0.splice(0, this.pendHead);
-          this.pendType.splice(0, this.pendHead);
-          this.pendXid.splice(0, this.pendHead);
-          this.pendHead = 0;
+        const p = this.pending;
+        if (p.size > 0) {
+          this.answered(p.first(), p.second(), p.third());
+          p.shift();
         }
       }
     }
@@ -452,7 +443,7 @@ export class Connection {
   frameContinue(src: Buffer, start: number, end: number): void {
     if (this.state >= CLOSED) return;
     const b = this.reserveOut(end - start);
-    src.copy(b, this.outLen, start, end);
+    copyBytes(src, start, end, b, this.outLen);
     this.outLen += end - start;
     this.frameRemaining -= end - start;
   }

@@ -84,7 +84,9 @@ export class IoWorker implements ConnectionHost {
   /** Throttled connections whose last request was answered: each may send one more at once (Apache's rule). */
   private readonly idleThrottled: Connection[] = [];
   private readonly pendingControl: Buffer[] = [];
-  private readonly dirty: Connection[] = [];
+  /** Connections given replies in this drain (the first dirtyCount slots; the array keeps its size). */
+  private readonly dirty: (Connection | null)[] = [];
+  private dirtyCount = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private inputUnpublished = false;
@@ -473,17 +475,19 @@ export class IoWorker implements ConnectionHost {
         }
         if (!c.dirty) {
           c.dirty = true;
-          this.dirty.push(c);
+          this.dirty[this.dirtyCount++] = c;
         }
       }
       ring.release();
     }
     ring.publish();
-    for (const c of this.dirty) {
+    for (let i = 0; i < this.dirtyCount; i++) {
+      const c = this.dirty[i]!;
+      this.dirty[i] = null;
       c.dirty = false;
       c.flushOut();
     }
-    this.dirty.length = 0;
+    this.dirtyCount = 0;
     if (this.blockedConns.size > 0 || this.pendingControl.length > 0) this.retryBlocked();
     if (this.throttledConns.size > 0 || this.idleThrottled.length > 0) this.retryThrottled();
     return n === replyBatchMax;

@@ -300,26 +300,85 @@ export class TxnLog {
     else this.stats.pooledWrites++;
     // Set again only by an inline batch that succeeds.
     this.inlineChainUntil = -Infinity;
-    this.writeBatch(inline).then(
-      (zxid) => {
-        this.inflight = false;
-        if (zxid >= 0) {
-          this.durable = zxid;
-          this.onDurable(zxid);
-        }
-        if (this.closing !== null && !this.segments.some((s) => s.pending.pos > 0)) {
-          const done = this.closing;
-          this.closing = null;
-          void this.closeAll().then(done, done);
-          return;
-        }
-        this.flush();
-      },
-      (err: NodeJS.ErrnoException) => {
-        this.inflight = false;
-        void this.fail(err);
-      },
-    );
+    if (inline) {
+      let zxid: number | null;
+      try {
+        zxid = this.writeInlineQuick();
+      } catch (err) {
+        this.batchFailed(err as NodeJS.ErrnoException);
+        return;
+      }
+      if (zxid !== null) {
+        this.batchDone(zxid);
+        return;
+      }
+    }
+    this.writeBatch(inline).then(this.onBatchDone, this.onBatchFailed);
+  }
+
+  private readonly onBatchDone = (zxid: number): void => this.batchDone(zxid);
+  private readonly onBatchFailed = (err: NodeJS.ErrnoException): void => this.batchFailed(err);
+
+  private batchDone(zxid: number): void {
+    this.inflight = false;
+    if (zxid >= 0) {
+      this.durable = zxid;
+      this.onDurable(zxid);
+    }
+    if (this.closing !== null && !this.segments.some((s) => s.pending.pos > 0)) {
+      const done = this.closing;
+      this.closing = null;
+      void this.closeAll().then(done, done);
+      return;
+    }
+    this.flush();
+  }
+
+  private batchFailed(err: NodeJS.ErrnoException): void {
+    this.inflight = false;
+    void this.fail(err);
+  }
+
+  /**
+   * An inline batch in the common case, with no promise or microtask: one
+   * file, open, with room for the batch, and no separate sync (O_DSYNC, or
+   * forceSync=no). Returns the durable zxid, or null when the batch needs
+   * writeBatch. Throws what the write throws (the batch then fails as there).
+   */
+  private writeInlineQuick(): number | null {
+    if (this.segments.length !== 1) return null;
+    const seg = this.segments[0]!;
+    const len = seg.pending.pos;
+    if (seg.fd < 0 || len === 0 || (this.opts.forceSync && !this.dsync)) return null;
+    if (paddedSize(seg.position + len, seg.size, this.opts.preAllocBytes) !== seg.size) return null;
+    const lastZxid = seg.pendingLastZxid;
+    const buf = this.takePending(seg);
+    const t0 = this.now();
+    for (let off = 0; off < len;) off += this.storage.writeSync(seg.fd, buf.buf, off, len - off, seg.position + off);
+    const ms = this.now() - t0;
+    this.wrote(seg, buf, len, ms, true);
+    seg.durablePosition = seg.position;
+    this.inlineChainUntil = this.now() + Math.min(inlineChainMaxWorkMs, ms);
+    return lastZxid;
+  }
+
+  /** Hands a segment's pending bytes over for writing; the segment appends to the spare buffer meanwhile. */
+  private takePending(seg: Segment): Writer {
+    const buf = seg.pending;
+    seg.pending = this.spare ?? new Writer(64 * 1024);
+    this.spare = null;
+    return buf;
+  }
+
+  /** After a segment's batch is written (with O_DSYNC, durable): times, position, the buffer back as the spare. */
+  private wrote(seg: Segment, buf: Writer, len: number, ms: number, inline: boolean): void {
+    if (inline && ms > this.inlineWriteMaxMs) this.slowInline(ms, seg);
+    // With O_DSYNC the write was the sync: its time is the fsync time.
+    if (this.dsync) this.recordFsync(ms, seg);
+    seg.position += len;
+    this.stats.bytesWritten += len;
+    buf.reset();
+    this.spare = buf;
   }
 
   /**
@@ -333,10 +392,8 @@ export class TxnLog {
     for (const seg of this.segments) {
       if (seg.pending.pos === 0) continue;
       if (seg.fd < 0) await this.open(seg);
-      const buf = seg.pending;
       const lastZxid = seg.pendingLastZxid;
-      seg.pending = this.spare ?? new Writer(64 * 1024);
-      this.spare = null;
+      const buf = this.takePending(seg);
       const len = buf.pos;
       const newSize = paddedSize(seg.position + len, seg.size, this.opts.preAllocBytes);
       if (newSize !== seg.size) {
@@ -353,13 +410,7 @@ export class TxnLog {
       }
       const ms = this.now() - t0;
       writeMs += ms;
-      if (inline && ms > this.inlineWriteMaxMs) this.slowInline(ms, seg);
-      // With O_DSYNC the write was the sync: its time is the fsync time.
-      if (this.dsync) this.recordFsync(ms, seg);
-      seg.position += len;
-      this.stats.bytesWritten += len;
-      buf.reset();
-      this.spare = buf;
+      this.wrote(seg, buf, len, ms, inline);
       touched.push(seg);
       durableZxid = lastZxid;
       // Each file is synced before the next one is written: a later log must

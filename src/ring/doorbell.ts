@@ -98,6 +98,8 @@ export class AtomicPump {
  * rings are empty before the loop goes on, so its producers must not refill
  * them from inside the drain.
  */
+const settled = Promise.resolve();
+
 export class LocalPump implements Doorbell {
   private scheduled = false;
   private stopped = false;
@@ -111,7 +113,9 @@ export class LocalPump implements Doorbell {
   kick(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    if (this.when === 'microtask') queueMicrotask(this.loop);
+    // A reaction on a settled promise: queueMicrotask would also make an
+    // AsyncResource and a bound function per kick.
+    if (this.when === 'microtask') void settled.then(this.loop);
     else setImmediate(this.loop);
   }
 

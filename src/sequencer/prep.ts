@@ -22,6 +22,7 @@ import { EPHEMERAL_SESSION, ephemeralType } from '../tree/znode.js';
 import { ttlOwner } from '../tree/data-tree.js';
 import { LIMIT_NODE, STATS_NODE, StatsTrack, quotaPathOf } from '../tree/quotas.js';
 import type { Session } from './session.js';
+import { Fifo } from '../util/fifo.js';
 
 /** The state of one path as prep sees it; `exists` false records a pending delete. */
 export class ChangeRecord {
@@ -62,8 +63,8 @@ export interface PrepOptions {
 }
 
 export class Prep {
-  private readonly records: ChangeRecord[] = [];
-  private recordsHead = 0;
+  /** Pending change records, oldest first (applied in that order). */
+  private readonly records = new Fifo<ChangeRecord>(64);
   private readonly byPath = new Map<string, ChangeRecord>();
   /** While a multi is prepped: what each add() replaced, to roll back on failure. */
   private undo: [string, ChangeRecord | undefined][] | null = null;
@@ -71,7 +72,7 @@ export class Prep {
   constructor(private readonly tree: DataTree, private readonly opts: PrepOptions) {}
 
   get outstandingCount(): number {
-    return this.records.length - this.recordsHead;
+    return this.records.size;
   }
 
   private recordFor(path: string): ChangeRecord {
@@ -94,8 +95,7 @@ export class Prep {
 
   /** Forget every pending change (their txns failed: none of them will be applied). */
   reset(): void {
-    this.records.length = 0;
-    this.recordsHead = 0;
+    this.records.clear();
     this.byPath.clear();
     this.undo = null;
   }
@@ -103,16 +103,9 @@ export class Prep {
   /** Forget records made by txns up to and including zxid (they are in the tree now). */
   applied(zxid: number): void {
     const recs = this.records;
-    while (this.recordsHead < recs.length && recs[this.recordsHead]!.zxid <= zxid) {
-      const c = recs[this.recordsHead++]!;
+    while (recs.size > 0 && recs.peek()!.zxid <= zxid) {
+      const c = recs.shift()!;
       if (this.byPath.get(c.path) === c) this.byPath.delete(c.path);
-    }
-    if (this.recordsHead === recs.length) {
-      recs.length = 0;
-      this.recordsHead = 0;
-    } else if (this.recordsHead > 1024 && this.recordsHead * 2 > recs.length) {
-      recs.splice(0, this.recordsHead);
-      this.recordsHead = 0;
     }
   }
 
@@ -190,7 +183,7 @@ export class Prep {
     }
     const txns: Txn[] = [];
     const undo: [string, ChangeRecord | undefined][] = [];
-    const recordsBefore = this.records.length;
+    const recordsBefore = this.records.size;
     this.undo = undo;
     let failed = false;
     try {
@@ -221,7 +214,7 @@ export class Prep {
           if (!(e instanceof KeeperError)) throw e;
           failed = true;
           txns.push({ type: OpCode.error, err: e.code });
-          this.records.length = recordsBefore;
+          this.records.truncate(recordsBefore);
           for (let i = undo.length - 1; i >= 0; i--) {
             const [path, prev] = undo[i]!;
             if (prev === undefined) this.byPath.delete(path);
@@ -379,8 +372,8 @@ export class Prep {
   /** closeSession (client close or expiry): delete the session's ephemerals, including pending ones. */
   closeSession(session: Session, zxid: number): Txn {
     const paths = new Set(this.tree.ephemeralsOf(session.idHi, session.idLo));
-    for (let i = this.recordsHead; i < this.records.length; i++) {
-      const c = this.records[i]!;
+    for (let i = 0; i < this.records.size; i++) {
+      const c = this.records.at(i);
       if (!c.exists) paths.delete(c.path);
       else if (c.ownerHi === session.idHi && c.ownerLo === session.idLo) paths.add(c.path);
     }

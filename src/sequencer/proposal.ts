@@ -1,6 +1,6 @@
 // A proposal: a txn with its zxid, between prep and apply. The sequencer keeps
-// outstanding proposals in a map keyed by zxid (in standalone as in an
-// ensemble, where acks arrive by zxid) and commits them in zxid order.
+// outstanding proposals in a queue in zxid order and commits them in that
+// order once the log reports them durable.
 
 import type { Txn, TxnHeader } from '../jute/txn.js';
 import type { Conn, Session } from './session.js';

@@ -6,6 +6,7 @@
 // ring's record limit.
 
 import { assert } from '../util/assert.js';
+import { copyBytes } from '../util/copy.js';
 import type { Doorbell } from '../ring/doorbell.js';
 import type { RingWriter } from '../ring/spsc-ring.js';
 import {
@@ -30,10 +31,9 @@ export class ReplyChannel {
     return this.overflowBytes;
   }
 
-  /** A reply or event frame body (ReplyHeader + record), without the length prefix. */
-  frame(connId: number, body: Uint8Array): void {
+  /** A reply or event frame body (ReplyHeader + record), without the length prefix: body[0, total). */
+  frame(connId: number, body: Uint8Array, total = body.length): void {
     this.framesSent++;
-    const total = body.length;
     if (total <= FRAME_FRAGMENT_MAX && this.overflow.length === 0) {
       // Hot path: one record, written in place.
       const ring = this.ring;
@@ -41,7 +41,7 @@ export class ReplyChannel {
       if (at >= 0) {
         writeMsgHeader(ring.view, at, REP_FRAME, 0, connId);
         ring.view.setUint32(at + MSG_HEADER_BYTES, total);
-        ring.buf.set(body, at + MSG_HEADER_BYTES + 4);
+        copyBytes(body, 0, total, ring.buf, at + MSG_HEADER_BYTES + 4);
         ring.commit();
         this.wrote = true;
         return;

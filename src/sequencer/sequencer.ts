@@ -20,6 +20,7 @@ import { Logger } from '../util/log.js';
 import { LatencyTracker } from '../util/latency.js';
 import type { Clock } from '../util/clock.js';
 import { assert } from '../util/assert.js';
+import { Fifo } from '../util/fifo.js';
 import { hex64, hiLoToBigInt, bigIntHi, bigIntLo } from '../util/long.js';
 import { sessionPassword } from '../util/java-random.js';
 import type { Config } from '../config/config.js';
@@ -134,11 +135,8 @@ export class Sequencer implements ReadContext {
   private readonly sessions = new Map<bigint, Session>();
   private readonly tracker: SessionTracker<Session>;
   private readonly conns = new Map<number, Conn>();
-  /** Proposals between prep and commit, by zxid. */
-  private readonly outstanding = new Map<number, Proposal>();
-  /** The same proposals in zxid order. */
-  private readonly pipeline: Proposal[] = [];
-  private pipelineHead = 0;
+  /** Proposals between prep and commit, in zxid order (they commit in that order). */
+  private readonly pipeline = new Fifo<Proposal>(64);
   private lastZxid: number;
   private nextSessionId: bigint;
   private readonly w = new Writer(64 * 1024);
@@ -254,10 +252,8 @@ export class Sequencer implements ReadContext {
     const inDoubt = (err as { inDoubt?: boolean }).inDoubt === true;
     log.error(`txn log failed (${err.message}): refusing writes with NOTREADONLY and serving reads; ` +
       (inDoubt ? 'writes resume after a restart' : 'writes resume once the log directory is writable again'));
-    const failed = this.pipeline.slice(this.pipelineHead);
-    this.pipeline.length = 0;
-    this.pipelineHead = 0;
-    this.outstanding.clear();
+    const failed = this.pipeline.toArray();
+    this.pipeline.clear();
     this.prep.reset();
     this.lastZxid = this.tree.lastProcessedZxid;
     const touched = new Set<Session>();
@@ -332,7 +328,7 @@ export class Sequencer implements ReadContext {
    * globalOutstandingLimit, reads waiting for their session's writes count.
    */
   get throttled(): boolean {
-    return this.outstanding.size + this.queuedRequests >= this.inflightMax;
+    return this.pipeline.size + this.queuedRequests >= this.inflightMax;
   }
 
   /** Replies parked for full reply rings: take no new request until they drain. */
@@ -354,7 +350,7 @@ export class Sequencer implements ReadContext {
       if (this.throttledSince === 0) {
         this.throttledSince = this.opts.clock.nowMs();
         this.stats.requestThrottleWaits++;
-        log.warn(`request throttle: ${this.outstanding.size} txns in flight and ${this.queuedRequests} requests behind them ` +
+        log.warn(`request throttle: ${this.pipeline.size} txns in flight and ${this.queuedRequests} requests behind them ` +
           `(limit ${this.inflightMax}); new requests wait until the txn log catches up`);
       }
       backlog = true;
@@ -811,7 +807,6 @@ export class Sequencer implements ReadContext {
       clientIdHi: session?.idHi ?? 0, clientIdLo: session?.idLo ?? 0, cxid, zxid, time: this.opts.clock.wallMs(), type,
     };
     const p = new Proposal(hdr, txn, session, origin);
-    this.outstanding.set(zxid, p);
     this.pipeline.push(p);
     this.stats.proposals++;
     this.txnLog.append(hdr, txn);
@@ -823,17 +818,10 @@ export class Sequencer implements ReadContext {
   /** The log reports everything up to zxid durable: commit in zxid order. */
   private durableUpTo(zxid: number): void {
     const pipe = this.pipeline;
-    while (this.pipelineHead < pipe.length && pipe[this.pipelineHead]!.zxid <= zxid) {
-      const p = pipe[this.pipelineHead++]!;
+    while (pipe.size > 0 && pipe.peek()!.zxid <= zxid) {
+      const p = pipe.shift()!;
       p.durable = true;
       this.commit(p);
-    }
-    if (this.pipelineHead === pipe.length) {
-      pipe.length = 0;
-      this.pipelineHead = 0;
-    } else if (this.pipelineHead > 4096) {
-      pipe.splice(0, this.pipelineHead);
-      this.pipelineHead = 0;
     }
     // The log may report durability outside a drain (an fsync completing):
     // what the commits produced must reach the workers now.
@@ -847,7 +835,6 @@ export class Sequencer implements ReadContext {
   }
 
   private commit(p: Proposal): void {
-    this.outstanding.delete(p.zxid);
     this.stats.commits++;
     // Audit: the ephemerals a closeSession deletes (read before it applies).
     const ephemerals = this.gate.audit !== null && p.hdr.type === OpCode.closeSession && p.session !== null
@@ -951,7 +938,7 @@ export class Sequencer implements ReadContext {
   private send(conn: Conn, w: Writer): void {
     if (!conn.alive) return;
     this.stats.packetsSent++;
-    this.channels[conn.worker]!.frame(conn.connId, w.bytes());
+    this.channels[conn.worker]!.frame(conn.connId, w.buf, w.pos);
   }
 
   private replyHeader(conn: Conn, xid: number, zxid: number, err: number): void {
@@ -1013,7 +1000,7 @@ export class Sequencer implements ReadContext {
   }
 
   get outstandingCount(): number {
-    return this.outstanding.size;
+    return this.pipeline.size;
   }
 
   /** The last zxid assigned (>= the last applied). */

@@ -339,6 +339,7 @@ test('inline writes: a batch after the loop slept is written on this thread, aft
   await third;
   assert.deepEqual(order, ['writeSync', 'durable 21']);
   assert.equal(log.stats.inlineWrites, 2);
+  assert.equal(log.stats.fsyncs, 3, 'every batch, inline or pooled, is one O_DSYNC write and counted as its fsync');
   await log.close();
   assert.deepEqual(scanLogFile(file).entries.map((e) => e.hdr.zxid), Array.from({ length: 21 }, (_, i) => i + 1));
   fs.rmSync(dir, { recursive: true });

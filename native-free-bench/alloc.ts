@@ -1,0 +1,135 @@
+// Bytes the server allocates per request, and where. Runs zoonode
+// (workers=0, fsync as configured) in this process, drives it from a worker
+// thread (another V8 heap: its allocations are not counted), and samples
+// every allocation on the server's heap, those a scavenge collects included,
+// with V8's sampling heap profiler. Each young-generation collection costs
+// the thread a pause, so what a request allocates shows in its tail latency
+// and its CPU time.
+//
+//   node dist/native-free-bench/alloc.js [--workload setData] [--sessions 1] [--depth 1]
+//     [--seconds 3] [--top 25] [--interval 256]
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import inspector from 'node:inspector';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { configFromArgs, startServer } from '../src/main.js';
+import { fourLetter } from './servers.js';
+import { runLoad, type Workload } from './load.js';
+import { ZkClient } from './zk-client.js';
+
+interface Opts { workload: Workload; sessions: number; depth: number; seconds: number; top: number; interval: number }
+
+function parse(argv: string[]): Opts {
+  const o: Opts = { workload: 'setData', sessions: 1, depth: 1, seconds: 3, top: 25, interval: 256 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const num = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a}: expected a positive number`);
+      return v;
+    };
+    switch (a) {
+      case '--workload': {
+        const w = argv[++i];
+        if (w !== 'getData' && w !== 'setData' && w !== 'exists' && w !== 'create') throw new Error('--workload: getData, setData, exists or create');
+        o.workload = w;
+        break;
+      }
+      case '--sessions': o.sessions = num(); break;
+      case '--depth': o.depth = num(); break;
+      case '--seconds': o.seconds = num(); break;
+      case '--top': o.top = num(); break;
+      case '--interval': o.interval = num(); break;
+      default: throw new Error(`unknown option ${a}`);
+    }
+  }
+  return o;
+}
+
+interface LoadJob { port: number; o: Opts; warmupMs: number; durationMs: number }
+
+/** The load, in its own thread. */
+async function loadThread(job: LoadJob): Promise<void> {
+  const { port, o } = job;
+  const r = await runLoad({
+    host: '127.0.0.1', port, sessions: o.sessions, inflightPerSession: o.depth, workload: o.workload, valueSize: 100,
+    warmupMs: job.warmupMs, durationMs: job.durationMs, root: '/alloc',
+  });
+  parentPort!.postMessage(r);
+}
+
+interface SampleNode { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: SampleNode[] }
+
+function frameName(n: SampleNode): string {
+  const f = n.callFrame;
+  const file = f.url.replace(/^.*\/dist\//, '').replace(/^file:\/\//, '');
+  return `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}`;
+}
+
+async function main(): Promise<void> {
+  const o = parse(process.argv.slice(2));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zoonode-alloc-'));
+  const cfg = configFromArgs('', false, [
+    ['clientPort', '0'], ['clientPortAddress', '127.0.0.1'], ['dataDir', dir], ['workers', '0'], ['admin.enableServer', 'false'],
+  ].map(([key, value], i) => ({ source: 'alloc.js', line: i + 1, key: key!, value: value! })));
+  const srv = await startServer(cfg);
+  const session = new inspector.Session();
+  session.connect();
+  const post = <T>(method: string, params: object = {}): Promise<T> =>
+    new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r as T))));
+  const packets = async (): Promise<number> => Number(/zk_packets_received\s+(\d+)/.exec(await fourLetter(srv.port, 'mntr'))![1]);
+  try {
+    const run = (warmupMs: number, durationMs: number) => new Promise<{ ops: number; p50: number; p99: number }>((resolve, reject) => {
+      const w = new Worker(fileURLToPath(import.meta.url), { workerData: { port: srv.port, o, warmupMs, durationMs } satisfies LoadJob });
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    const c = await ZkClient.connect('127.0.0.1', srv.port, { timeoutMs: 30000 });
+    await c.create('/alloc', null);
+    for (let s = 0; s < o.sessions; s++) await c.create(`/alloc/s${s}`, Buffer.alloc(100, 0x61));
+    await c.close();
+    // Warm the server up (tier-up, buffers grown) before sampling.
+    await run(500, 1500);
+    await post('HeapProfiler.enable');
+    const before = await packets();
+    await post('HeapProfiler.startSampling', {
+      samplingInterval: o.interval, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true,
+    });
+    const r = await run(0, o.seconds * 1000);
+    const { profile } = await post<{ profile: { head: SampleNode } }>('HeapProfiler.stopSampling');
+    // The load's connects and the mntr itself are a handful of requests.
+    const ops = (await packets()) - before;
+    const sites = new Map<string, number>();
+    let total = 0;
+    const walk = (n: SampleNode, parent: string): void => {
+      const name = frameName(n);
+      if (n.selfSize > 0) {
+        const key = `${parent} > ${name}`;
+        sites.set(key, (sites.get(key) ?? 0) + n.selfSize);
+        total += n.selfSize;
+      }
+      for (const c of n.children) walk(c, name);
+    };
+    walk(profile.head, '');
+    process.stdout.write(`${o.workload}, ${o.sessions} session(s) x ${o.depth} in flight, ${o.seconds} s: ${ops} requests ` +
+      `(client p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms)\n`);
+    process.stdout.write(`allocated on the server's heap: ${(total / ops).toFixed(0)} bytes per request (sampled every ${o.interval} B)\n`);
+    process.stdout.write('bytes/request  caller > allocating function\n');
+    for (const [k, v] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, o.top)) {
+      process.stdout.write(`${(v / ops).toFixed(0).padStart(13)}  ${k.replace(/^ > /, '')}\n`);
+    }
+  } finally {
+    session.disconnect();
+    await srv.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (isMainThread) {
+  main().then(() => process.exit(0), (e: Error) => { console.error(e.stack ?? e.message); process.exit(1); });
+} else {
+  void loadThread(workerData as LoadJob);
+}
