@@ -163,6 +163,20 @@ test('idle.js measures an idle server\'s CPU and wake-ups', { timeout: 60_000 },
   for (const n of nums) assert.ok(Number.isFinite(n) && n >= 0, row);
 });
 
+test('alloc.js reports what the server allocates per request and where', { timeout: 60_000 }, () => {
+  const r = spawnSync(process.execPath, [path.join(benchDir, 'alloc.js'), '--workload', 'setData', '--seconds', '1', '--top', '5'],
+    { cwd: repoRoot, encoding: 'utf8', timeout: 50_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const reqs = /: (\d+) requests/.exec(r.stdout);
+  assert.ok(reqs !== null && Number(reqs[1]) > 100, `no request count in:\n${r.stdout}`);
+  const bytes = /allocated on the server's heap: (\d+) bytes per request/.exec(r.stdout);
+  // A setData cannot be served without allocating (the new value, the txn); nor can it take megabytes.
+  assert.ok(bytes !== null && Number(bytes[1]) > 100 && Number(bytes[1]) < 1_000_000, r.stdout);
+  // The five sites, each naming the function that allocated.
+  const sites = r.stdout.split('\n').filter((l) => /^\s+\d+\s+\S/.test(l));
+  assert.equal(sites.length, 5, r.stdout);
+});
+
 test('floor.js compares zoonode with the Node floor server at a tiny size', { timeout: 120_000 }, () => {
   const f = spawnSync(process.execPath, [path.join(benchDir, 'floor.js'), '--no-apache', '--repeat', '1', '--watchers', '20',
     '--rounds', '3', '--sessions', '40', '--seconds', '1'], { cwd: repoRoot, encoding: 'utf8', timeout: 100_000 });
