@@ -88,6 +88,9 @@ export class AtomicPump {
   };
 }
 
+/** Microtasks of the reply pump are reactions to this one settled promise. */
+const settled = Promise.resolve();
+
 /**
  * Same-thread doorbell and pump for inline mode. 'immediate' runs the
  * consumer in the event loop's check phase, after the poll phase has read
@@ -98,8 +101,6 @@ export class AtomicPump {
  * rings are empty before the loop goes on, so its producers must not refill
  * them from inside the drain.
  */
-const settled = Promise.resolve();
-
 export class LocalPump implements Doorbell {
   private scheduled = false;
   private stopped = false;
