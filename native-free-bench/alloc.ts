@@ -17,6 +17,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { fileURLToPath } from 'node:url';
 import { configFromArgs, startServer } from '../src/main.js';
 import { fourLetter } from './servers.js';
+import { positiveArg } from './args.js';
 import { runLoad, type Workload } from './load.js';
 import { ZkClient } from './zk-client.js';
 
@@ -26,11 +27,7 @@ function parse(argv: string[]): Opts {
   const o: Opts = { workload: 'setData', sessions: 1, depth: 1, seconds: 3, top: 25, interval: 256 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a}: expected a positive number`);
-      return v;
-    };
+    const num = (): number => positiveArg(a, argv[++i]);
     switch (a) {
       case '--workload': {
         const w = argv[++i];

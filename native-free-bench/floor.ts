@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConnectRun, monoMs, runLoad, WatchRun } from './load.js';
+import { positiveArg } from './args.js';
 import {
   apacheInstalled, cpuSample, cpuSecondsBetween, killOnExit, startApacheProcess, startZoonodeProcess, type ServerProcess,
 } from './servers.js';
@@ -35,11 +36,7 @@ function parse(argv: string[]): Opts {
   const o: Opts = { repeat: 3, watchers: 1000, rounds: 100, sessions: 2000, seconds: 3, apache: true, java: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v <= 0) throw new Error(`${a}: expected a positive integer`);
-      return v;
-    };
+    const num = (): number => positiveArg(a, argv[++i], true);
     switch (a) {
       case '--repeat': o.repeat = num(); break;
       case '--watchers': o.watchers = num(); break;

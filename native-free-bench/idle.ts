@@ -13,6 +13,7 @@ import path from 'node:path';
 import {
   apacheInstalled, cpuSample, cpuSecondsBetween, startApacheProcess, startZoonodeProcess, wakeUps, type ServerProcess,
 } from './servers.js';
+import { positiveArg } from './args.js';
 
 interface Opts { settle: number; seconds: number; workers: string[]; apache: boolean }
 
@@ -20,11 +21,7 @@ function parse(argv: string[]): Opts {
   const o: Opts = { settle: 30, seconds: 30, workers: ['0', '1'], apache: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a}: expected a positive number`);
-      return v;
-    };
+    const num = (): number => positiveArg(a, argv[++i]);
     switch (a) {
       case '--settle': o.settle = num(); break;
       case '--seconds': o.seconds = num(); break;
