@@ -354,12 +354,17 @@ export class TxnLog {
     const lastZxid = seg.pendingLastZxid;
     const buf = this.takePending(seg);
     const t0 = this.now();
-    for (let off = 0; off < len;) off += this.storage.writeSync(seg.fd, buf.buf, off, len - off, seg.position + off);
+    this.writeAllSync(seg, buf, len);
     const ms = this.now() - t0;
     this.wrote(seg, buf, len, ms, true);
     seg.durablePosition = seg.position;
     this.inlineChainUntil = this.now() + Math.min(inlineChainMaxWorkMs, ms);
     return lastZxid;
+  }
+
+  /** Writes buf's first len bytes at the segment's position, on this thread (a write may take fewer bytes than asked). */
+  private writeAllSync(seg: Segment, buf: Writer, len: number): void {
+    for (let off = 0; off < len;) off += this.storage.writeSync(seg.fd, buf.buf, off, len - off, seg.position + off);
   }
 
   /** Hands a segment's pending bytes over for writing; the segment appends to the spare buffer meanwhile. */
@@ -401,12 +406,12 @@ export class TxnLog {
         seg.size = newSize;
       }
       const t0 = this.now();
-      let off = 0;
-      while (off < len) {
-        const n = inline
-          ? this.storage.writeSync(seg.fd, buf.buf, off, len - off, seg.position + off)
-          : await call<number>((cb) => this.fsio.write(seg.fd, buf.buf, off, len - off, seg.position + off, cb));
-        off += n;
+      if (inline) {
+        this.writeAllSync(seg, buf, len);
+      } else {
+        for (let off = 0; off < len;) {
+          off += await call<number>((cb) => this.fsio.write(seg.fd, buf.buf, off, len - off, seg.position + off, cb));
+        }
       }
       const ms = this.now() - t0;
       writeMs += ms;
