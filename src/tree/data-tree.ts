@@ -224,7 +224,7 @@ export class DataTree {
     }
     this.forget(path, node);
     const notified = this.dataWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl, null);
-    this.childWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl, notified);
+    this.childWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl, notified === null ? null : new Set(notified));
     this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, parent.acl, null);
   }
 

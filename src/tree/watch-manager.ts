@@ -76,6 +76,44 @@ class Table<K, V> {
     }
   }
 
+  /**
+   * Visit every pair under k with its mode, and take the STANDARD bit off
+   * each in this table (dropping pairs left with no mode). One pass over the
+   * slot and at most one delete of k, however many pairs it holds: a fired
+   * path's one-shot watchers all go at once instead of one Map delete (and
+   * the Map shrinking) per watcher. The visitor must not change this table.
+   */
+  fire(k: K, visit: (v: V, mode: number) => void): void {
+    const slot = this.map.get(k);
+    if (slot === undefined) return;
+    if (slot instanceof Entry) {
+      visit(slot.key, slot.mode);
+      const next = slot.mode & ~MODE_STANDARD;
+      if (next === 0) this.map.delete(k);
+      else slot.mode = next;
+      return;
+    }
+    let kept = 0;
+    for (const [v, mode] of slot) {
+      visit(v, mode);
+      if ((mode & ~MODE_STANDARD) !== 0) kept++;
+    }
+    if (kept === 0) {
+      this.map.delete(k);
+      return;
+    }
+    // Deleting the entry being visited is allowed while iterating a Map.
+    for (const [v, mode] of slot) {
+      const next = mode & ~MODE_STANDARD;
+      if (next === 0) slot.delete(v);
+      else if (next !== mode) slot.set(v, next);
+    }
+    if (slot.size === 1) {
+      const [[key, m]] = slot;
+      this.map.set(k, new Entry(key, m));
+    }
+  }
+
   /** The pairs under k (a copy when k is changed while iterating is allowed). */
   pairs(k: K): [V, number][] {
     const slot = this.map.get(k);
@@ -145,30 +183,38 @@ export class WatchManager {
     return true;
   }
 
-  /** Fire the watches for an event on `path`. Returns the watchers notified (null if none). */
-  trigger(path: string, eventType: number, zxid: number, aclRef: number, suppress: Set<Watcher> | null): Set<Watcher> | null {
-    let hit: Set<Watcher> | null = null;
+  /**
+   * Fire the watches for an event on `path`. Returns the distinct watchers
+   * notified (null if none), suppressed ones included.
+   */
+  trigger(path: string, eventType: number, zxid: number, aclRef: number, suppress: ReadonlySet<Watcher> | null): Watcher[] | null {
+    let hit: Watcher[] | null = null;
     // The node itself: every mode matches; one-shot watches are consumed.
-    if (this.byPath.has(path)) {
-      for (const [w, mode] of this.byPath.pairs(path)) {
-        (hit ??= new Set()).add(w);
-        if ((mode & MODE_STANDARD) !== 0) this.setMode(path, w, mode, mode & ~MODE_STANDARD);
-      }
-    }
-    // Ancestors: only recursive watches fire.
+    // A path holds each watcher once, so these are distinct.
+    this.byPath.fire(path, (w, mode) => {
+      (hit ??= []).push(w);
+      if ((mode & MODE_STANDARD) === 0) return;
+      const next = mode & ~MODE_STANDARD;
+      this.byWatcher.set(w, path, next);
+      if (next === 0) this.watchCount--;
+    });
+    // Ancestors: only recursive watches fire, each watcher once in all.
     if (this.recursiveCount > 0 && path.length > 1) {
+      const seen = new Set<Watcher>(hit ?? []);
       let p = path;
       for (;;) {
         const slash = p.lastIndexOf('/');
         p = slash <= 0 ? '/' : p.substring(0, slash);
         for (const [w, mode] of this.byPath.pairs(p)) {
-          if ((mode & MODE_PERSISTENT_RECURSIVE) !== 0) (hit ??= new Set()).add(w);
+          if ((mode & MODE_PERSISTENT_RECURSIVE) === 0 || seen.has(w)) continue;
+          seen.add(w);
+          (hit ??= []).push(w);
         }
         if (p === '/') break;
       }
     }
     if (hit === null) return null;
-    for (const w of hit) {
+    for (const w of hit as Watcher[]) {
       if (suppress !== null && suppress.has(w)) continue;
       w.process(eventType, path, zxid, aclRef);
     }

@@ -210,6 +210,44 @@ test('persistent watches stay; recursive ones see descendants but never NodeChil
   ]);
 });
 
+test('a path with many watchers: one-shot ones fire once and go, persistent ones stay, a watcher holding both keeps the persistent one', () => {
+  const t = new DataTree({ extendedTypes: false });
+  const log: string[] = [];
+  create(t, '/hot');
+  const once = Array.from({ length: 200 }, (_, i) => new RecordingWatcher(`s${i}`, log));
+  const keep = new RecordingWatcher('p', log);
+  const both = new RecordingWatcher('b', log);
+  for (const w of once) t.dataWatches.add('/hot', w, MODE_STANDARD);
+  t.dataWatches.add('/hot', keep, MODE_PERSISTENT);
+  t.dataWatches.add('/hot', both, MODE_STANDARD);
+  t.dataWatches.add('/hot', both, MODE_PERSISTENT);
+  assert.equal(t.dataWatches.size, 202);
+  const set = (v: number) => t.processTxn(hdr(OpCode.setData), { type: OpCode.setData, path: '/hot', data: null, version: v });
+  set(1);
+  assert.equal(log.length, 202, 'every watcher once, the one with two modes too');
+  assert.deepEqual(new Set(log).size, 202);
+  assert.equal(t.dataWatches.size, 2, 'the one-shot watches are consumed');
+  assert.deepEqual([...t.dataWatches.watchersOf('/hot')!].map(([w, m]) => `${(w as RecordingWatcher).name}:${m}`).sort(),
+    [`b:${MODE_PERSISTENT}`, `p:${MODE_PERSISTENT}`]);
+  assert.equal(t.dataWatches.modes('/hot', both), MODE_PERSISTENT);
+  assert.equal(t.dataWatches.pathsOf(once[0]!), undefined, 'a fired one-shot watcher holds no path');
+  log.length = 0;
+  set(2);
+  assert.deepEqual(log.sort(), [`b:${EventType.NodeDataChanged}:/hot`, `p:${EventType.NodeDataChanged}:/hot`]);
+  // Down to one persistent watcher, and its watch still fires.
+  t.dataWatches.removeModes('/hot', both, MODE_PERSISTENT);
+  log.length = 0;
+  set(3);
+  assert.deepEqual(log, [`p:${EventType.NodeDataChanged}:/hot`]);
+  // Re-armed one-shot watches on the same path fire again, once.
+  for (const w of once.slice(0, 3)) t.dataWatches.add('/hot', w, MODE_STANDARD);
+  log.length = 0;
+  set(4);
+  assert.equal(log.length, 4);
+  assert.equal(t.dataWatches.size, 1);
+  assert.equal(t.dataWatches.pathCount, 1);
+});
+
 test('a closed watcher\'s watches are all removed', () => {
   const t = new DataTree({ extendedTypes: false });
   const w = new RecordingWatcher('w', []);
