@@ -177,6 +177,18 @@ test('alloc.js reports what the server allocates per request and where', { timeo
   assert.equal(sites.length, 5, r.stdout);
 });
 
+test('alloc.js --workload connect reports what the server allocates per session opened', { timeout: 60_000 }, () => {
+  const r = spawnSync(process.execPath, [path.join(benchDir, 'alloc.js'), '--workload', 'connect', '--sessions', '50', '--depth', '8', '--top', '3'],
+    { cwd: repoRoot, encoding: 'utf8', timeout: 50_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /connect, 50 sessions, 8 handshakes in flight: 50 opened/);
+  const bytes = /allocated on the server's heap: (\d+) bytes per session opened/.exec(r.stdout);
+  // A session needs at least its socket object and its connection state; a megabyte each would be a leak.
+  assert.ok(bytes !== null && Number(bytes[1]) > 1000 && Number(bytes[1]) < 1_000_000, r.stdout);
+  const sites = r.stdout.split('\n').filter((l) => /^\s+\d+\s+\S/.test(l));
+  assert.equal(sites.length, 3, r.stdout);
+});
+
 test('floor.js compares zoonode with the Node floor server at a tiny size', { timeout: 120_000 }, () => {
   const f = spawnSync(process.execPath, [path.join(benchDir, 'floor.js'), '--no-apache', '--repeat', '1', '--watchers', '20',
     '--rounds', '3', '--sessions', '40', '--seconds', '1'], { cwd: repoRoot, encoding: 'utf8', timeout: 100_000 });
