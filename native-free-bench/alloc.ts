@@ -67,7 +67,8 @@ async function loadThread(job: LoadJob): Promise<void> {
     // Storm: sessions stay open until the parent has taken its count.
     const storm = new ConnectRun({ host: '127.0.0.1', port, sessions: o.sessions, concurrency: o.depth, deadline: monoMs() + 60_000 });
     const c = await storm.run(monoMs());
-    const h = new Histogram(c.hist.counts);
+    const h = new Histogram();
+    h.merge(c.hist);
     parentPort!.postMessage({ ops: c.opened, p50: h.percentile(0.5), p99: h.percentile(0.99) });
     await new Promise<void>((resolve) => parentPort!.once('message', () => resolve()));
     await storm.close();
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
     await release();
     // The load's connects and the mntr itself are a handful of requests.
     const ops = storm ? r.ops : (await packets()) - before;
+    if (ops <= 0) throw new Error(storm ? 'no session was opened' : 'no request was served');
     const unit = storm ? 'session opened' : 'request';
     const sites = new Map<string, number>();
     let total = 0;

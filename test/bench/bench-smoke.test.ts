@@ -182,6 +182,9 @@ test('alloc.js --workload connect reports what the server allocates per session 
     { cwd: repoRoot, encoding: 'utf8', timeout: 50_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /connect, 50 sessions, 8 handshakes in flight: 50 opened/);
+  // Each handshake took some time, so its latency is a positive number.
+  const p50 = /client p50 (\d+\.\d+) ms/.exec(r.stdout);
+  assert.ok(p50 !== null && Number(p50[1]) > 0, r.stdout);
   const bytes = /allocated on the server's heap: (\d+) bytes per session opened/.exec(r.stdout);
   // A session needs at least its socket object and its connection state; a megabyte each would be a leak.
   assert.ok(bytes !== null && Number(bytes[1]) > 1000 && Number(bytes[1]) < 1_000_000, r.stdout);
