@@ -165,6 +165,11 @@ export class WatchManager {
   private setMode(path: string, w: Watcher, old: number, next: number): void {
     if (old === next) return;
     this.byPath.set(path, w, next);
+    this.noteMode(path, w, old, next);
+  }
+
+  /** A mode change on the watcher side and in the counts (the caller has changed the path side). */
+  private noteMode(path: string, w: Watcher, old: number, next: number): void {
     this.byWatcher.set(w, path, next);
     if (old === 0) this.watchCount++;
     if (next === 0) this.watchCount--;
@@ -193,10 +198,7 @@ export class WatchManager {
     // A path holds each watcher once, so these are distinct.
     this.byPath.fire(path, (w, mode) => {
       (hit ??= []).push(w);
-      if ((mode & MODE_STANDARD) === 0) return;
-      const next = mode & ~MODE_STANDARD;
-      this.byWatcher.set(w, path, next);
-      if (next === 0) this.watchCount--;
+      if ((mode & MODE_STANDARD) !== 0) this.noteMode(path, w, mode, mode & ~MODE_STANDARD);
     });
     // Ancestors: only recursive watches fire, each watcher once in all.
     if (this.recursiveCount > 0 && path.length > 1) {
