@@ -24,6 +24,7 @@ import { fourLetterWordName } from './four-letter.js';
 import { LatencyTracker, type ConnectionSnapshot, type WorkerSnapshot } from '../admin/stats.js';
 import type { IpLimiter } from './ip-limiter.js';
 import { TlsAcceptor } from '../security/tls-acceptor.js';
+import { Fifo } from '../util/fifo.js';
 import type { TlsMaterial } from '../security/keystores.js';
 
 const log = new Logger('io');
@@ -84,9 +85,8 @@ export class IoWorker implements ConnectionHost {
   /** Throttled connections whose last request was answered: each may send one more at once (Apache's rule). */
   private readonly idleThrottled: Connection[] = [];
   private readonly pendingControl: Buffer[] = [];
-  /** Connections given replies in this drain (the first dirtyCount slots; the array keeps its size). */
-  private readonly dirty: (Connection | null)[] = [];
-  private dirtyCount = 0;
+  /** Connections given replies in this drain, flushed at its end. */
+  private readonly dirty = new Fifo<Connection>();
   private retryTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private inputUnpublished = false;
@@ -475,19 +475,16 @@ export class IoWorker implements ConnectionHost {
         }
         if (!c.dirty) {
           c.dirty = true;
-          this.dirty[this.dirtyCount++] = c;
+          this.dirty.push(c);
         }
       }
       ring.release();
     }
     ring.publish();
-    for (let i = 0; i < this.dirtyCount; i++) {
-      const c = this.dirty[i]!;
-      this.dirty[i] = null;
+    for (let c = this.dirty.shift(); c !== undefined; c = this.dirty.shift()) {
       c.dirty = false;
       c.flushOut();
     }
-    this.dirtyCount = 0;
     if (this.blockedConns.size > 0 || this.pendingControl.length > 0) this.retryBlocked();
     if (this.throttledConns.size > 0 || this.idleThrottled.length > 0) this.retryThrottled();
     return n === replyBatchMax;
