@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     // Warm the server up (tier-up, buffers grown) before sampling.
     await (await run(500, 1500)).release();
     await post('HeapProfiler.enable');
-    const before = await packets();
+    const before = storm ? 0 : await packets();
     await post('HeapProfiler.startSampling', {
       samplingInterval: o.interval, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true,
     });
