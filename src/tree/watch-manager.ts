@@ -58,12 +58,7 @@ class Table<K, V> {
         return;
       }
       slot.delete(v);
-      if (slot.size === 1) {
-        const [[key, m]] = slot;
-        this.map.set(k, new Entry(key, m));
-      } else if (slot.size === 0) {
-        this.map.delete(k);
-      }
+      this.settle(k, slot);
       return;
     }
     if (slot === undefined) {
@@ -108,9 +103,16 @@ class Table<K, V> {
       if (next === 0) slot.delete(v);
       else if (next !== mode) slot.set(v, next);
     }
+    this.settle(k, slot);
+  }
+
+  /** After pairs left k's Map slot: one pair left goes back inline (an Entry), none drops k. */
+  private settle(k: K, slot: Map<V, number>): void {
     if (slot.size === 1) {
       const [[key, m]] = slot;
       this.map.set(k, new Entry(key, m));
+    } else if (slot.size === 0) {
+      this.map.delete(k);
     }
   }
 
