@@ -19,6 +19,12 @@ import { OpCode } from './opcodes.js';
 
 export interface Id { scheme: string; id: string }
 export interface ACL { perms: number; id: Id }
+/**
+ * An ACL as a create or setACL request carries it: either string may be null
+ * on the wire (kazoo sends '' as a null string, as in its CREATOR_ALL_ACL's
+ * auth id). fixupACL turns these into ACLs or refuses them.
+ */
+export interface RequestACL { perms: number; id: { scheme: string | null; id: string | null } }
 
 export interface Stat {
   czxid: number;
@@ -43,7 +49,20 @@ export function readId(r: Reader): Id {
   return { scheme, id };
 }
 
-export function writeId(w: Writer, v: Id): void {
+/** A request's ACL list: like readACLList, but null strings in an Id are kept (see RequestACL). */
+export function readRequestACLList(r: Reader): RequestACL[] | null {
+  const n = r.vectorLength(12);
+  if (n === -1) return null;
+  const out: RequestACL[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const perms = r.int();
+    const scheme = r.ustring();
+    out[i] = { perms, id: { scheme, id: r.ustring() } };
+  }
+  return out;
+}
+
+export function writeId(w: Writer, v: Id | RequestACL['id']): void {
   w.ustring(v.scheme).ustring(v.id);
 }
 
@@ -52,7 +71,7 @@ export function readACL(r: Reader): ACL {
   return { perms, id: readId(r) };
 }
 
-export function writeACL(w: Writer, v: ACL): void {
+export function writeACL(w: Writer, v: ACL | RequestACL): void {
   w.int(v.perms);
   writeId(w, v.id);
 }
@@ -66,7 +85,7 @@ export function readACLList(r: Reader): ACL[] | null {
   return out;
 }
 
-export function writeACLList(w: Writer, v: readonly ACL[] | null): void {
+export function writeACLList(w: Writer, v: readonly (ACL | RequestACL)[] | null): void {
   if (v === null) { w.int(-1); return; }
   w.int(v.length);
   for (const a of v) writeACL(w, a);
@@ -240,7 +259,7 @@ export function writeSetData(w: Writer, v: SetDataRequest): void {
 export interface CreateRequest {
   path: string;
   data: Uint8Array | null;
-  acl: ACL[] | null;
+  acl: RequestACL[] | null;
   flags: number;
   /** Only for createTTL (21); -1 otherwise. */
   ttl: number;
@@ -248,7 +267,7 @@ export interface CreateRequest {
 export function readCreate(r: Reader, withTtl: boolean): CreateRequest {
   const path = r.path();
   const data = r.buffer();
-  const acl = readACLList(r);
+  const acl = readRequestACLList(r);
   const flags = r.int();
   const ttl = withTtl ? r.long() : -1;
   return { path, data, acl, flags, ttl };
@@ -269,10 +288,10 @@ export function writePathVersion(w: Writer, v: PathVersionRequest): void {
   w.ustring(v.path).int(v.version);
 }
 
-export interface SetACLRequest { path: string; acl: ACL[] | null; version: number }
+export interface SetACLRequest { path: string; acl: RequestACL[] | null; version: number }
 export function readSetACL(r: Reader): SetACLRequest {
   const path = r.path();
-  const acl = readACLList(r);
+  const acl = readRequestACLList(r);
   return { path, acl, version: r.int() };
 }
 export function writeSetACL(w: Writer, v: SetACLRequest): void {

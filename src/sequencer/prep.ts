@@ -211,9 +211,8 @@ export class Prep {
               break;
           }
         } catch (e) {
-          if (!(e instanceof KeeperError)) throw e;
-          failed = true;
-          txns.push({ type: OpCode.error, err: e.code });
+          // Roll back the ops before this one. A KeeperError fails this op
+          // only; anything else (a malformed ACL) fails the whole request.
           this.records.truncate(recordsBefore);
           for (let i = undo.length - 1; i >= 0; i--) {
             const [path, prev] = undo[i]!;
@@ -221,6 +220,9 @@ export class Prep {
             else this.byPath.set(path, prev);
           }
           undo.length = 0;
+          if (!(e instanceof KeeperError)) throw e;
+          failed = true;
+          txns.push({ type: OpCode.error, err: e.code });
         }
       }
     } finally {

@@ -20,7 +20,7 @@ import { Reader, JuteError } from '../jute/reader.js';
 import { OpCode } from '../jute/opcodes.js';
 import { Err } from '../jute/errors.js';
 import {
-  readCreate, readMultiRequest, readPathVersion, readSetACL, readSetData, type ACL, type Id,
+  readCreate, readMultiRequest, readPathVersion, readSetACL, readSetData, type ACL, type Id, type RequestACL,
 } from '../jute/records.js';
 import type { ApplyResult } from '../tree/data-tree.js';
 import { DigestMd5Server, SaslError } from '../security/digest-md5.js';
@@ -44,7 +44,7 @@ const createModeNames = ['persistent', 'ephemeral', 'persistent_sequential', 'ep
   'persistent_with_ttl', 'persistent_sequential_with_ttl'];
 
 /** ZKUtil.aclToString: scheme:id:perms for each, with no separator between entries (as Apache writes it). */
-export function aclToString(acl: readonly ACL[] | null): string {
+export function aclToString(acl: readonly (ACL | RequestACL)[] | null): string {
   if (acl === null) return '';
   let s = '';
   for (const a of acl) {

@@ -5,8 +5,9 @@
 // ip (address or CIDR), super (the superDigest user).
 
 import crypto from 'node:crypto';
-import type { ACL, Id } from '../jute/records.js';
+import type { ACL, Id, RequestACL } from '../jute/records.js';
 import { Err, KeeperError } from '../jute/errors.js';
+import { JuteError } from '../jute/reader.js';
 
 /** Authenticated ids of a connection; `ip` is always present. */
 export type AuthInfo = Id[];
@@ -130,18 +131,27 @@ function isAuthenticatedScheme(scheme: string): boolean {
  * duplicates dropped, an empty or null list is INVALIDACL, `auth` expands to
  * the connection's authenticated ids (INVALIDACL without one), other schemes
  * must have a provider that accepts the id.
+ *
+ * A request's scheme or id may be a null string (kazoo sends '' that way).
+ * Apache's answers for those come from Java's null handling: a null scheme
+ * is INVALIDACL; `auth` ignores its id; a null id where Apache compares or
+ * parses it (world, a scheme with a provider, or the duplicate check
+ * against an earlier entry with the same perms) throws inside the server,
+ * which makes the whole request a MARSHALLINGERROR, a multi included. That
+ * last case is thrown here as a JuteError.
  */
-export function fixupACL(path: string, authInfo: AuthInfo, acls: ACL[] | null, policy: AclPolicy = noProviders): ACL[] {
+export function fixupACL(path: string, authInfo: AuthInfo, acls: readonly RequestACL[] | null, policy: AclPolicy = noProviders): ACL[] {
   if (acls === null || acls.length === 0) throw new KeeperError(Err.INVALIDACL, path);
-  const uniq: ACL[] = [];
+  const uniq: RequestACL[] = [];
   for (const a of acls) {
-    if (!uniq.some((u) => u.perms === a.perms && u.id.scheme === a.id.scheme && u.id.id === a.id.id)) uniq.push(a);
+    if (!uniq.some((u) => sameACL(a, u))) uniq.push(a);
   }
   const out: ACL[] = [];
   for (const a of uniq) {
     const { scheme, id } = a.id;
-    if (scheme === 'world' && id === 'anyone') {
-      out.push(a);
+    if (scheme === null) throw new KeeperError(Err.INVALIDACL, path);
+    if (scheme === 'world' && nonNull(id) === 'anyone') {
+      out.push({ perms: a.perms, id: { scheme, id: 'anyone' } });
     } else if (scheme === 'auth') {
       let any = false;
       for (const cid of authInfo) {
@@ -152,11 +162,31 @@ export function fixupACL(path: string, authInfo: AuthInfo, acls: ACL[] | null, p
       }
       if (!any) throw new KeeperError(Err.INVALIDACL, path);
     } else {
-      if (!validId(policy, scheme, id)) throw new KeeperError(Err.INVALIDACL, path);
-      out.push(a);
+      if (!hasProvider(policy, scheme)) throw new KeeperError(Err.INVALIDACL, path);
+      const valid = nonNull(id);
+      if (!validId(policy, scheme, valid)) throw new KeeperError(Err.INVALIDACL, path);
+      out.push({ perms: a.perms, id: { scheme, id: valid } });
     }
   }
   return out;
+}
+
+/** Java's ACL.equals(earlier) as Apache's duplicate check calls it: a null scheme or id of `a` it reaches throws. */
+function sameACL(a: RequestACL, earlier: RequestACL): boolean {
+  if (a.perms !== earlier.perms) return false;
+  if (nonNull(a.id.scheme) !== earlier.id.scheme) return false;
+  return nonNull(a.id.id) === earlier.id.id;
+}
+
+/** A string Apache would call a method on: null there is its NullPointerException, a MARSHALLINGERROR. */
+function nonNull(s: string | null): string {
+  if (s === null) throw new JuteError('null string in an ACL id');
+  return s;
+}
+
+/** Schemes with a server-side authentication provider (Apache's ProviderRegistry). */
+function hasProvider(policy: AclPolicy, scheme: string): boolean {
+  return scheme === 'digest' || scheme === 'ip' || ((scheme === 'x509' || scheme === 'sasl') && policy.schemes?.has(scheme) === true);
 }
 
 /**

@@ -37,7 +37,7 @@ import { startZoonode } from '../support/zoonode.js';
 import { isApacheInstalled, startApache, type ApacheServer } from '../support/apache.js';
 import { isZkCliInstalled, normalizeZkCliOutput, runZkCliScript } from '../support/zkcli-driver.js';
 import { ZkClient } from '../../native-free-bench/zk-client.js';
-import { OpCode, writeCreate, writePathWatch, type ACL, type Writer } from '../../src/jute/index.js';
+import { OpCode, writeCreate, writePathWatch, type ACL, type RequestACL, type Writer } from '../../src/jute/index.js';
 import {
   Run, OPEN_ACL, diffTranscripts, killOnExit, requestFrame, type Conn, type Target, type Transcript,
 } from '../support/compat-wire.js';
@@ -648,6 +648,11 @@ const superScenario: Scenario = async (run) => {
  *   - ip ids: octets and prefix lengths are parsed with Integer.parseInt
  *     (a leading "+" and leading zeros are accepted), and 3.8's ip provider
  *     knows no IPv6;
+ *   - ACL ids with a null scheme or id (kazoo sends '' as a null string, as
+ *     in its CREATOR_ALL_ACL): the auth scheme ignores its id, a null scheme
+ *     is INVALIDACL, and a null id that Apache compares or parses is a
+ *     NullPointerException inside it, so the whole request (a multi too) is
+ *     a MARSHALLINGERROR that still takes a zxid;
  * And one deliberate difference (README): a create2 (15) op inside a multi.
  * Apache 3.8 answers it as a create (1), a CreateResponse with the path only;
  * zoonode keeps the op's type as 3.9 does and answers with the Stat. (The Java
@@ -701,6 +706,51 @@ const ipIdParsingScenario: Scenario = async (run) => {
   }
 };
 
+const nullAclIdScenario: Scenario = async (run) => {
+  const A = await run.connect('A');
+  const nul = (perms: number, scheme: string | null, id: string | null): RequestACL => ({ perms, id: { scheme, id } });
+  const creatorAll = [nul(ALL, 'auth', null)];
+  await A.create('create /oddz', '/oddz', null, 0);
+  await A.create('create [auth:null] without auth', '/oddz/a0', null, 0, { acl: creatorAll });
+  await A.create('create [digest:null]', '/oddz/a1', null, 0, { acl: [nul(ALL, 'digest', null)] });
+  await A.create('create [world:null]', '/oddz/a2', null, 0, { acl: [nul(ALL, 'world', null)] });
+  await A.create('create [ip:null]', '/oddz/a3', null, 0, { acl: [nul(ALL, 'ip', null)] });
+  await A.create('create [foo:null] (no provider)', '/oddz/a4', null, 0, { acl: [nul(ALL, 'foo', null)] });
+  await A.create('create [null:anyone]', '/oddz/a5', null, 0, { acl: [nul(ALL, null, 'anyone')] });
+  await A.create('create [world:anyone, null:anyone] same perms', '/oddz/a6', null, 0, {
+    acl: [nul(ALL, 'world', 'anyone'), nul(ALL, null, 'anyone')],
+  });
+  await A.create('create [world:anyone, world:null] same perms', '/oddz/a7', null, 0, {
+    acl: [nul(ALL, 'world', 'anyone'), nul(ALL, 'world', null)],
+  });
+  await A.create('create [world:anyone READ, null:x] other perms', '/oddz/a8', null, 0, {
+    acl: [nul(READ, 'world', 'anyone'), nul(ALL, null, 'x')],
+  });
+  const multi = (label: string, second: RequestACL[]) => A.req(label, OpCode.multi, (w) => {
+    const op = (p: string, a: RequestACL[]) => {
+      w.int(OpCode.create).bool(false).int(-1);
+      writeCreate(w, { path: p, data: enc('m'), acl: a, flags: 0, ttl: -1 }, false);
+    };
+    op('/oddz/m1', OPEN_ACL);
+    op('/oddz/m2', second);
+    op('/oddz/m3', OPEN_ACL);
+    w.int(-1).bool(true).int(-1);
+  }, 'multi');
+  await multi('multi with a [digest:null] create in the middle', [nul(ALL, 'digest', null)]);
+  await A.exists('exists /oddz/m1 after it', '/oddz/m1');
+  await multi('multi with a [null:x] create in the middle', [nul(ALL, null, 'x')]);
+  await A.setACL('setACL /oddz [digest:null]', '/oddz', [nul(ALL, 'digest', null)]);
+  await A.setACL('setACL /oddz [auth:null] without auth', '/oddz', creatorAll);
+  await addauth(A, 'A addauth digest u:p', 'digest', 'u:p');
+  await A.create('create [auth:null] with auth', '/oddz/b0', null, 0, { acl: creatorAll });
+  await A.getACL('getACL /oddz/b0', '/oddz/b0');
+  await multi('multi with an [auth:null] create in the middle', creatorAll);
+  await A.getACL('getACL /oddz/m2', '/oddz/m2');
+  await A.setACL('setACL /oddz [auth:null, world:anyone READ]', '/oddz', [...creatorAll, nul(READ, 'world', 'anyone')]);
+  await A.getACL('getACL /oddz', '/oddz');
+  await A.create('create /oddz/end', '/oddz/end', null, 0);
+};
+
 const create2InMultiScenario: Scenario = async (run) => {
   const A = await run.connect('A');
   await A.create('create /oddc', '/oddc', null, 0);
@@ -724,6 +774,7 @@ const oddScenarios: [string, Scenario][] = [
   ['odd input: getEphemerals with a null prefix', nullEphemeralsPrefixScenario],
   ['odd input: getACL masking a digest id with a line break', digestMaskLineBreakScenario],
   ['odd input: ip ids parsed as Java does, no IPv6', ipIdParsingScenario],
+  ['odd input: ACL ids with a null scheme or id', nullAclIdScenario],
 ];
 
 const create2InMultiName = 'create2 inside a multi';
@@ -860,6 +911,13 @@ if (!isApacheInstalled()) {
         assert.equal(step(ipT, 'create ip ACL prefix +8 "127.0.0.0/+8"').err, 0);
         assert.equal(step(ipT, 'B getData under ip ACL leading zeros').err, 0);
         assert.equal(step(ipT, 'create ip ACL IPv6 ::1 "::1"').err, -114);
+        const nullT = await t(4);
+        assert.equal(step(nullT, 'create [auth:null] without auth').err, -114);
+        assert.equal(step(nullT, 'create [digest:null]').err, -5);
+        assert.equal(step(nullT, 'create [null:anyone]').err, -114);
+        assert.equal(step(nullT, 'multi with a [digest:null] create in the middle').err, -5);
+        assert.equal(step(nullT, 'create [auth:null] with auth').err, 0);
+        assert.equal(step(nullT, 'multi with an [auth:null] create in the middle').err, 0);
       });
 
       test('create2 inside a multi answers with its Stat (deliberate, README: 3.9\'s behaviour; 3.8 answers a create)', async (t) => {

@@ -129,6 +129,17 @@ for (const workers of workerModes) {
       assert.equal(st.czxid, st.mzxid);
     });
 
+    test("kazoo's CREATOR_ALL_ACL (auth with a null id) makes a node only its creator can use", () => {
+      const s = stepOf('creator_acl');
+      assert.equal(s.without_auth, 'InvalidACLError', 'the auth scheme without an authenticated id is refused');
+      assert.equal(s.path, `${root}/creator`);
+      assert.equal(s.data, 'mine');
+      // digest id of owner:pw is owner:base64(sha1("owner:pw")).
+      assert.deepEqual(s.acls, [[31, 'digest', 'owner:iMB/SsBMvf3UxIEfwB61nsj4SCM=']]);
+      assert.equal(s.stranger, 'NoAuthError');
+      assert.deepEqual(s.tx, [`${root}/creator-tx`]);
+    });
+
     test('get/set with versions, binary and empty data', () => {
       const s = stepOf('get_set_version');
       assert.equal(s.d0, 'v0');

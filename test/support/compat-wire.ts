@@ -22,7 +22,7 @@ import {
   readStat, readStringList, readACLList, readReplyHeader, readWatcherEvent, readConnectResponse,
   writeCreate, writePathWatch, writeSetData, writePathVersion, writePathOnly, writeSetACL, writePathInt,
   writeConnectRequest, writeReconfig,
-  type ACL, type Stat,
+  type RequestACL, type Stat,
 } from '../../src/jute/index.js';
 
 export { OPEN_ACL };
@@ -247,7 +247,7 @@ export class Conn {
   // ---- requests by name ------------------------------------------------------
 
   create(label: string, path: string, data: Uint8Array | null, flags = 0,
-    opts: { op?: number; acl?: ACL[] | null; ttl?: number } = {}): Promise<Step & { reply: Reply }> {
+    opts: { op?: number; acl?: RequestACL[] | null; ttl?: number } = {}): Promise<Step & { reply: Reply }> {
     const op = opts.op ?? OpCode.create;
     const withTtl = op === OpCode.createTTL;
     const acl = opts.acl === undefined ? OPEN_ACL : opts.acl;
@@ -283,7 +283,7 @@ export class Conn {
     return this.req(label, OpCode.getACL, (w) => writePathOnly(w, { path }), 'aclStat');
   }
 
-  setACL(label: string, path: string, acl: ACL[] | null, version = -1) {
+  setACL(label: string, path: string, acl: RequestACL[] | null, version = -1) {
     return this.req(label, OpCode.setACL, (w) => writeSetACL(w, { path, acl, version }), 'stat');
   }
 

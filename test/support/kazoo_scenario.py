@@ -13,7 +13,8 @@ import threading
 
 from kazoo.client import KazooClient
 from kazoo_harness import emit, start_watchdog, step, barrier
-from kazoo.exceptions import BadVersionError, NodeExistsError, NoNodeError, NotEmptyError
+from kazoo.exceptions import BadVersionError, InvalidACLError, NoAuthError, NodeExistsError, NoNodeError, NotEmptyError
+from kazoo.security import CREATOR_ALL_ACL
 
 HOSTS = sys.argv[1]
 ROOT = sys.argv[2] if len(sys.argv) > 2 else "/kazoo"
@@ -257,6 +258,36 @@ def _():
     c3.close()
     fired = gone.wait(WAIT_S)
     return {"present": present, "fired": fired, "events": events, "exists_after": c.exists(p) is not None}
+
+
+@step("creator_acl")
+def _():
+    # kazoo's CREATOR_ALL_ACL is auth:'' with ALL, which kazoo sends with a
+    # null id; the server expands it to the creator's authenticated ids.
+    fresh = new_client()
+    try:
+        fresh.create(ROOT + "/creator-noauth", b"x", acl=CREATOR_ALL_ACL)
+        without_auth = "created"
+    except InvalidACLError:
+        without_auth = "InvalidACLError"
+    owner = new_client()
+    owner.add_auth("digest", "owner:pw")
+    p = owner.create(ROOT + "/creator", b"mine", acl=CREATOR_ALL_ACL)
+    acls, _stat = owner.get_acls(p)
+    data, _ = owner.get(p)
+    try:
+        fresh.get(p)
+        stranger = "read"
+    except NoAuthError:
+        stranger = "NoAuthError"
+    tx = owner.transaction()
+    tx.create(ROOT + "/creator-tx", b"t", acl=CREATOR_ALL_ACL)
+    tx_result = tx.commit()
+    owner.delete(ROOT + "/creator")
+    owner.delete(ROOT + "/creator-tx")
+    return {"without_auth": without_auth, "path": p, "data": data.decode(),
+            "acls": [[a.perms, a.id.scheme, a.id.id] for a in acls], "stranger": stranger,
+            "tx": [str(r) for r in tx_result]}
 
 
 @step("ruok")
