@@ -59,6 +59,11 @@ export class ZkClient extends EventEmitter {
   private corked = false;
   private onConnect: ((frame: Buffer) => void) | null = null;
 
+  /** This client's end of the connection (to find its line in cons). */
+  get localPort(): number | undefined {
+    return this.socket.localPort;
+  }
+
   private constructor(private readonly socket: net.Socket) {
     super();
     this.decoder = new FrameDecoder(64 * 1024 * 1024);

@@ -13,8 +13,10 @@ import { quantile } from './stats.js';
 export function connectionLine(c: ConnectionSnapshot, detailed: boolean): string {
   const head = ` /${c.address}:${c.port}[${c.interestOps}](queued=${c.outstanding},recved=${c.packetsReceived},sent=${c.packetsSent}`;
   if (!detailed || !c.established) return `${head})`;
+  // Apache leaves lcxid out while it is negative (after crst, or a ping).
+  const lcxid = c.lastCxid >= 0 ? `lcxid=0x${javaHex(c.lastCxid)},` : '';
   return `${head},sid=0x${c.sessionId},lop=${c.lastOp},est=${c.establishedMs},to=${c.timeoutMs},` +
-    `lcxid=0x${javaHex(c.lastCxid)},lzxid=0x${javaHex(c.lastZxid)},lresp=${c.lastResponseMs},llat=${c.lastLatency},` +
+    `${lcxid}lzxid=0x${javaHex(c.lastZxid)},lresp=${c.lastResponseMs},llat=${c.lastLatency},` +
     `minlat=${c.minLatency},avglat=${c.avgLatency},maxlat=${c.maxLatency})`;
 }
 

@@ -17,7 +17,8 @@ export interface ConnectionSnapshot {
   packetsSent: number;
   /** 0 until the handshake completes. */
   sessionId: string;
-  lastOp: string;
+  /** null before any answer on a reattached session (Java's default; cons prints "null"). */
+  lastOp: string | null;
   establishedMs: number;
   timeoutMs: number;
   lastCxid: number;

@@ -103,6 +103,7 @@ const opNames = new Map<number, string>([
   [OpCode.getData, 'GETD'], [OpCode.setWatches, 'SETW'], [OpCode.setWatches2, 'STW2'], [OpCode.addWatch, 'ADDW'],
   [OpCode.getACL, 'GETA'], [OpCode.getChildren, 'GETC'], [OpCode.getChildren2, 'GETC'], [OpCode.getAllChildrenNumber, 'GETACN'],
   [OpCode.checkWatches, 'CHKW'], [OpCode.removeWatches, 'REMW'], [OpCode.whoAmI, 'HOMI'], [OpCode.getEphemerals, 'GETE'],
+  [OpCode.createSession, 'SESS'],
 ]);
 
 /** Requests that change state (Apache's updatelatency), as opposed to reads. */
@@ -110,7 +111,7 @@ function isUpdate(type: number): boolean {
   switch (type) {
     case OpCode.create: case OpCode.create2: case OpCode.createContainer: case OpCode.createTTL:
     case OpCode.delete: case OpCode.setData: case OpCode.setACL: case OpCode.multi: case OpCode.reconfig:
-    case OpCode.closeSession: case OpCode.deleteContainer:
+    case OpCode.closeSession: case OpCode.deleteContainer: case OpCode.createSession:
       return true;
     default:
       return false;
@@ -150,11 +151,18 @@ export class Connection {
   // Per-connection statistics (cons). Outstanding requests are answered in
   // order, so a FIFO of (arrival time, type, xid) pairs each reply with its request.
   private readonly pending = new TripleFifo();
-  lastOp = 'NA';
-  lastCxid = -1;
+  /** When the ConnectRequest of a new session (id 0) arrived; -1 otherwise. Its answer counts as a createSession's. */
+  private connectStartedAt = -1;
+  // Until crst resets them, these start where Apache's do: Java's field
+  // defaults (null, 0), so a reattached session's cons line shows lop=null,
+  // lcxid=0x0, lzxid=0x0, and minlat stays 0.
+  lastOp: string | null = null;
+  lastCxid = 0;
+  /** The zxid cons shows (Apache's lastZxid statistic): lastZxid as of the last answer. */
+  statsZxid = 0;
   lastResponseMs = 0;
   lastLatency = 0;
-  minLatency = Infinity;
+  minLatency = 0;
   maxLatency = 0;
   latencySum = 0;
   latencyCount = 0;
@@ -291,6 +299,12 @@ export class Connection {
     this.withReadOnlyByte = req.withReadOnlyByte;
     if (!this.host.pushConnect(this, req)) return this.stopOnFullRing();
     this.state = CONNECTING;
+    // Apache counts the ConnectRequest as a received packet.
+    this.packetsReceived++;
+    const stats = this.host.stats;
+    stats.packetsReceived++;
+    stats.bytesReceived += frame.length + 4;
+    if (req.sessionId === 0n) this.connectStartedAt = performance.now();
     return true;
   }
 
@@ -300,6 +314,7 @@ export class Connection {
     const ms = now - t0;
     this.lastOp = opNames.get(type) ?? 'NA';
     this.lastCxid = xid;
+    this.statsZxid = this.lastZxid;
     this.lastResponseMs = now;
     this.lastLatency = ms;
     if (ms < this.minLatency) this.minLatency = ms;
@@ -320,10 +335,24 @@ export class Connection {
   }
 
   private onFirstWord(word: number, rest: Buffer): boolean {
-    if (!this.host.fourLetterWord(this, word, rest)) return false;
+    return this.host.fourLetterWord(this, word, rest);
+  }
+
+  /**
+   * A four-letter word arrived (before it is answered, so that cons and stat
+   * list this connection as Apache does: one packet received, not selected).
+   */
+  fourLetterWordTaken(): void {
     this.packetsReceived = 1;
+    this.host.stats.packetsReceived++;
     this.state = CLOSING;
-    return true;
+  }
+
+  /** A four-letter word's answer of `chars` characters is being sent: Apache counts one packet per 8192 (its writer's buffer). */
+  fourLetterWordAnswered(chars: number): void {
+    const packets = Math.ceil(chars / 8192);
+    this.packetsSent += packets;
+    this.host.stats.packetsSent += packets;
   }
 
   private pauseReading(): void {
@@ -482,6 +511,9 @@ export class Connection {
     this.timeoutMs = timeoutMs;
     this.state = OPEN;
     this.writeConnectResponse(timeoutMs, sessionId, passwd);
+    // A new session's answer is its createSession's (Apache: lop SESS, cxid 0, a write's latency).
+    if (this.connectStartedAt >= 0) this.answered(this.connectStartedAt, OpCode.createSession, 0);
+    this.connectStartedAt = -1;
   }
 
   /** The session is invalid (expired, wrong password): answer timeout 0, then close. */
@@ -523,6 +555,7 @@ export class Connection {
     this.packetsSent = 0;
     this.lastOp = 'NA';
     this.lastCxid = -1;
+    this.statsZxid = -1;
     this.lastResponseMs = 0;
     this.lastLatency = 0;
     this.minLatency = Infinity;
@@ -535,7 +568,7 @@ export class Connection {
     return {
       address: this.remoteAddress,
       port: this.remotePort,
-      interestOps: this.readPaused ? 0 : 1,
+      interestOps: this.readPaused || this.state >= CLOSING ? 0 : 1,
       outstanding: this.outstanding,
       packetsReceived: this.packetsReceived,
       packetsSent: this.packetsSent,
@@ -544,10 +577,10 @@ export class Connection {
       establishedMs: this.openedAt,
       timeoutMs: this.timeoutMs,
       lastCxid: this.lastCxid,
-      lastZxid: this.lastZxid,
+      lastZxid: this.statsZxid,
       lastResponseMs: Math.floor(this.lastResponseMs),
       lastLatency: Math.floor(this.lastLatency),
-      minLatency: this.latencyCount === 0 ? 0 : Math.floor(this.minLatency),
+      minLatency: this.minLatency === Infinity ? 0 : Math.floor(this.minLatency),
       avgLatency: this.latencyCount === 0 ? 0 : Math.floor(this.latencySum / this.latencyCount),
       maxLatency: Math.floor(this.maxLatency),
       established: this.state === OPEN,

@@ -345,8 +345,13 @@ export class IoWorker implements ConnectionHost {
   fourLetterWord(c: Connection, word: number, rest: Buffer): boolean {
     const name = fourLetterWordName(word);
     if (name === null) return false;
+    c.fourLetterWordTaken();
     this.opts.fourLetter(name, name === 'stmk' ? Buffer.from(rest) : undefined).then(
-      (text) => { if (!c.socket.destroyed) c.socket.end(text); },
+      (text) => {
+        if (c.socket.destroyed) return;
+        c.fourLetterWordAnswered(text.length);
+        c.socket.end(text);
+      },
       (e: Error) => { log.warn(`four-letter word ${name} failed: ${e.message}`); c.socket.destroy(); },
     );
     return true;

@@ -209,6 +209,50 @@ describe('four-letter words and AdminServer: zoonode like Apache ZooKeeper 3.8',
     assert.ok(list.includes('<a href="/commands/watch_summary">watch_summary</a>'));
   });
 
+  test('cons through a session\'s life: new, reattached, answered, after crst; the four-letter word\'s own line', async () => {
+    // Each step's cons line for the session and for the cons connection
+    // itself, with ports, session ids, times and latencies replaced.
+    const steps = async (port: number): Promise<string[]> => {
+      const lines: string[] = [];
+      const c = await ZkClient.connect('127.0.0.1', port, { timeoutMs: 20000, ping: false });
+      const sidHex = c.sessionId.toString(16);
+      const look = async (what: string, localPort: number) => {
+        const text = await word(port, 'cons');
+        const mine = text.split('\n').find((l) => l.startsWith(` /127.0.0.1:${localPort}[`));
+        const wordLine = text.split('\n').find((l) => !l.includes('sid=') && l.startsWith(' /'));
+        const norm = (l: string | undefined) => (l ?? '(missing)').replace(/^ \/127\.0\.0\.1:\d+/, ' /addr').split(sidHex).join('<sid>')
+          .replace(/(est|lresp|llat|minlat|avglat|maxlat)=\d+/g, '$1=#');
+        lines.push(`${what}: ${norm(mine)}`, `${what}, cons itself: ${norm(wordLine)}`);
+      };
+      await look('new session', c.localPort!);
+      const { sessionId, passwd } = c;
+      c.destroy();
+      const r = await ZkClient.connect('127.0.0.1', port, { timeoutMs: 20000, ping: false, sessionId, passwd });
+      try {
+        assert.equal(r.sessionId, sessionId);
+        await look('reattached', r.localPort!);
+        await r.getData('/w1');
+        await look('after a getData', r.localPort!);
+        await word(port, 'crst');
+        await look('after crst', r.localPort!);
+      } finally {
+        r.destroy();
+      }
+      return lines;
+    };
+    const a = await steps(apache.port);
+    const z = await steps(zoonode.port);
+    assert.deepEqual(z, a);
+    // What Apache shows, spelled out: the ConnectRequest is a packet received
+    // and a new session's answer is its createSession (SESS, cxid 0); a
+    // reattached session shows Java's defaults until its first answer; crst
+    // drops lcxid (it is -1); the cons connection has received its word.
+    assert.match(a[0]!, /recved=1,sent=1,sid=0x<sid>,lop=SESS,.*lcxid=0x0,/);
+    assert.match(a[1]!, /\[0\]\(queued=0,recved=1,sent=0\)$/);
+    assert.match(a[2]!, /lop=null,.*lcxid=0x0,lzxid=0x0,/);
+    assert.match(a[6]!, /recved=0,sent=0,.*lop=NA,.*to=20000,lzxid=0xffffffffffffffff,/);
+  });
+
   test('session ids in AdminServer JSON are exact 64-bit numbers', async () => {
     const text = await (await fetch(`http://127.0.0.1:${zoonode.server.adminPort}/commands/watches`)).text();
     const ids = [...text.matchAll(/"(-?\d+)" :/g)].map((m) => BigInt(m[1]!));
