@@ -198,6 +198,13 @@ export function mntr(v: ServerView): string {
     ['zoonode_txnlog_pooled_writes', s.pooledLogWrites],
     ['zoonode_txnlog_slow_inline_writes', s.slowInlineLogWrites],
   );
+  // Apache's gauge and counter sets: one row per namespace, named <namespace>_<metric>.
+  const perNamespace = (metric: string, pairs: [string, number][]) => { for (const [ns, n] of pairs) rows.push([`${ns}_${metric}`, n]); };
+  perNamespace('quota_count_limit_per_namespace', s.quotas.countLimit);
+  perNamespace('quota_bytes_limit_per_namespace', s.quotas.bytesLimit);
+  perNamespace('quota_count_usage_per_namespace', s.quotas.countUsage);
+  perNamespace('quota_bytes_usage_per_namespace', s.quotas.bytesUsage);
+  perNamespace('quota_exceeded_error_per_namespace', s.quotaExceeded);
   return rows.map(([k, val]) => `zk_${k}\t${val}\n`).join('');
 }
 

@@ -81,6 +81,15 @@ export function metricsText(v: ServerView): string {
   const updateLat = v.workers.map((w) => w.updateLatency);
   e.summary('readlatency', 'readlatency', mergeAll(readLat));
   e.summary('updatelatency', 'updatelatency', mergeAll(updateLat));
+  // Apache's per-namespace gauge and counter sets, labelled key="<namespace>".
+  const byKey = (pairs: [string, number][]): [[string, string][][], number[]] =>
+    [pairs.map(([ns]) => [['key', ns]] as [string, string][]), pairs.map(([, n]) => n)];
+  const q = s.quotas;
+  e.gauge('quota_count_limit_per_namespace', 'quota_count_limit_per_namespace', 0, ...byKey(q.countLimit));
+  e.gauge('quota_bytes_limit_per_namespace', 'quota_bytes_limit_per_namespace', 0, ...byKey(q.bytesLimit));
+  e.gauge('quota_count_usage_per_namespace', 'quota_count_usage_per_namespace', 0, ...byKey(q.countUsage));
+  e.gauge('quota_bytes_usage_per_namespace', 'quota_bytes_usage_per_namespace', 0, ...byKey(q.bytesUsage));
+  e.counter('quota_exceeded_error_per_namespace', 'quota_exceeded_error_per_namespace', 0, ...byKey(s.quotaExceeded));
   // zoonode's own: per worker, rings, batching, event loops.
   const w = v.workers;
   const byWorker = w.map((x) => [['worker', String(x.index)]] as [string, string][]);

@@ -5,6 +5,7 @@
 
 export { LatencyTracker, mergeLatency, quantile, bucketUpper, type LatencySnapshot } from '../util/latency.js';
 import type { LatencySnapshot } from '../util/latency.js';
+import type { QuotaMetrics } from '../tree/quotas.js';
 
 /** One client connection as `cons` and /commands/connections show it. */
 export interface ConnectionSnapshot {
@@ -112,6 +113,10 @@ export interface SequencerSnapshot {
   dataLogDir: string;
   eventLoopLagP99Ms: number;
   eventLoopLagMaxMs: number;
+  /** Per-namespace quota limits and usage (Apache's quota_*_per_namespace gauge sets). */
+  quotas: QuotaMetrics;
+  /** [namespace, writes refused by a hard quota] (Apache's quota_exceeded_error_per_namespace). */
+  quotaExceeded: [string, number][];
 }
 
 export interface DumpSnapshot {

@@ -20,7 +20,7 @@ import type { DataTree } from '../tree/data-tree.js';
 import { isSpecialPath, pathError } from '../tree/paths.js';
 import { EPHEMERAL_SESSION, ephemeralType } from '../tree/znode.js';
 import { ttlOwner } from '../tree/data-tree.js';
-import { LIMIT_NODE, STATS_NODE, StatsTrack, quotaPathOf } from '../tree/quotas.js';
+import { LIMIT_NODE, STATS_NODE, StatsTrack, quotaPathOf, topNamespace } from '../tree/quotas.js';
 import type { Session } from './session.js';
 import { Fifo } from '../util/fifo.js';
 
@@ -68,6 +68,9 @@ export class Prep {
   private readonly byPath = new Map<string, ChangeRecord>();
   /** While a multi is prepped: what each add() replaced, to roll back on failure. */
   private undo: [string, ChangeRecord | undefined][] | null = null;
+
+  /** Writes refused by a hard quota, per top-level namespace of the written path (Apache's quota_exceeded_error_per_namespace). */
+  readonly quotaExceeded = new Map<string, number>();
 
   constructor(private readonly tree: DataTree, private readonly opts: PrepOptions) {}
 
@@ -119,10 +122,10 @@ export class Prep {
     const checkBytes = bytesDiff !== 0 && (limits.bytes > -1 || limits.byteHardLimit > -1);
     if (!checkCount && !checkBytes) return;
     const current = StatsTrack.of(this.tree.getNode(`${quotaPathOf(prefix)}/${STATS_NODE}`)?.data ?? null);
-    if (checkCount && limits.countHardLimit > -1 && current.count + countDiff > limits.countHardLimit) {
-      throw new KeeperError(Err.QUOTAEXCEEDED, prefix);
-    }
-    if (checkBytes && limits.byteHardLimit > -1 && current.bytes + bytesDiff > limits.byteHardLimit) {
+    if ((checkCount && limits.countHardLimit > -1 && current.count + countDiff > limits.countHardLimit) ||
+        (checkBytes && limits.byteHardLimit > -1 && current.bytes + bytesDiff > limits.byteHardLimit)) {
+      const ns = topNamespace(path);
+      if (ns !== null) this.quotaExceeded.set(ns, (this.quotaExceeded.get(ns) ?? 0) + 1);
       throw new KeeperError(Err.QUOTAEXCEEDED, prefix);
     }
   }

@@ -13,6 +13,7 @@ import { RingReader, RingWriter } from '../ring/spsc-ring.js';
 import { AtomicDoorbell, AtomicPump, type Doorbell } from '../ring/doorbell.js';
 import { CTRL_LAST_ZXID_I64, CTRL_SEQUENCER_BELL, CTRL_STRIDE, CTRL_WORKER_BELL_BASE } from '../ring/layout.js';
 import { DataTree } from '../tree/data-tree.js';
+import { quotaMetrics } from '../tree/quotas.js';
 import { ReplyChannel } from './reply-channel.js';
 import { Sequencer } from './sequencer.js';
 import { Storage } from './storage.js';
@@ -184,6 +185,8 @@ export class SequencerRunner {
       dataLogDir: this.config.dataLogDir,
       eventLoopLagP99Ms: lagP99,
       eventLoopLagMaxMs: lagMax,
+      quotas: quotaMetrics((p) => tree.getNode(p)),
+      quotaExceeded: seq.quotaExceededCounts(),
     };
   }
 

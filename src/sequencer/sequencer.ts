@@ -989,6 +989,13 @@ export class Sequencer implements ReadContext {
     this.stats.packetsReceived = 0;
     this.stats.packetsSent = 0;
     this.batchSize.reset();
+    // Apache's counter set keeps its keys at zero.
+    for (const ns of this.prep.quotaExceeded.keys()) this.prep.quotaExceeded.set(ns, 0);
+  }
+
+  /** [namespace, writes refused by a hard quota] since start or srst. */
+  quotaExceededCounts(): [string, number][] {
+    return [...this.prep.quotaExceeded].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
 
   get sessionCount(): number {

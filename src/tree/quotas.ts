@@ -46,6 +46,60 @@ export function statsBytes(count: number, bytes: number): string {
   return `count=${count},bytes=${bytes}`;
 }
 
+/** Per-namespace quota figures as Apache 3.8's mntr and /metrics report them: [namespace, value] pairs. */
+export interface QuotaMetrics {
+  countLimit: [string, number][];
+  bytesLimit: [string, number][];
+  countUsage: [string, number][];
+  bytesUsage: [string, number][];
+}
+
+/** What Apache's PathUtils.getTopNamespace gives: the first segment of a path (Java's split drops trailing empties). */
+export function topNamespace(path: string): string | null {
+  const parts = path.split('/');
+  while (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+  return parts.length > 1 ? parts[1]! : null;
+}
+
+/**
+ * Apache's QuotaMetricsUtils: every leaf under /zookeeper/quota named
+ * zookeeper_limits or zookeeper_stats, summed per namespace, the first
+ * segment of its path below /zookeeper/quota (so a quota on "/" lands under
+ * the namespace "zookeeper_limits" / "zookeeper_stats", as in 3.8). A limit is
+ * the hard limit when one is set, else the soft one. Nodes with null data are
+ * skipped.
+ */
+export function quotaMetrics(
+  getNode: (path: string) => { data: string | null; children: { size: number; keys(): Iterable<string> } | null } | undefined,
+): QuotaMetrics {
+  const sums = [new Map<string, number>(), new Map<string, number>(), new Map<string, number>(), new Map<string, number>()] as const;
+  const add = (m: Map<string, number>, ns: string, v: number) => m.set(ns, (m.get(ns) ?? 0) + v);
+  const stack = [QUOTA_ROOT];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    const n = getNode(p);
+    if (n === undefined) continue;
+    if (n.children !== null && n.children.size > 0) {
+      for (const c of n.children.keys()) stack.push(`${p}/${c}`);
+      continue;
+    }
+    const limit = p.endsWith(`/${LIMIT_NODE}`);
+    if (!limit && !p.endsWith(`/${STATS_NODE}`)) continue;
+    const ns = topNamespace(p.substring(QUOTA_ROOT.length));
+    if (ns === null || n.data === null) continue;
+    const t = StatsTrack.of(n.data);
+    if (limit) {
+      add(sums[0], ns, t.countHardLimit > -1 ? t.countHardLimit : t.count);
+      add(sums[1], ns, t.byteHardLimit > -1 ? t.byteHardLimit : t.bytes);
+    } else {
+      add(sums[2], ns, t.count);
+      add(sums[3], ns, t.bytes);
+    }
+  }
+  const list = (m: Map<string, number>) => [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return { countLimit: list(sums[0]), bytesLimit: list(sums[1]), countUsage: list(sums[2]), bytesUsage: list(sums[3]) };
+}
+
 export function quotaPathOf(path: string): string {
   return QUOTA_ROOT + path;
 }

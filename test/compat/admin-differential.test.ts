@@ -260,3 +260,90 @@ describe('four-letter words and AdminServer: zoonode like Apache ZooKeeper 3.8',
     assert.deepEqual(ids.sort(), want);
   });
 });
+
+// Per-namespace quota figures in mntr (Apache 3.8's quota_*_per_namespace
+// gauge sets and quota_exceeded_error_per_namespace counter set), on a fresh
+// server of each kind with enforceQuota=true, and in zoonode's /metrics.
+// Apache's read_per_namespace and write_per_namespace summary sets (request
+// sizes per namespace) are not reported by zoonode and are left out here.
+describe('mntr per-namespace quota metrics: zoonode like Apache ZooKeeper 3.8', { skip: apacheInstalled() ? false : 'Apache ZooKeeper is not installed' }, () => {
+  let apache: ServerProcess & { adminPort: number | null };
+  let zoonode: TestServer;
+  let apacheDir: string;
+
+  before(async () => {
+    apacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zoonode-quota-apache-'));
+    apache = await startApacheProcess(path.join(apacheDir, 'data'), { enforceQuota: 'true' });
+    zoonode = await startZoonode({
+      workers: 1, enforceQuota: true, '4lw.commands.whitelist': '*', 'metricsProvider.httpHost': '127.0.0.1', 'metricsProvider.httpPort': 0,
+    });
+  });
+
+  after(async () => {
+    await zoonode?.stop();
+    await apache?.stop();
+    fs.rmSync(apacheDir, { recursive: true, force: true });
+  });
+
+  /** Quotas made as zkCli's setquota makes them (and some odd ones), writes under them, then mntr's quota rows before and after srst. */
+  async function scenario(port: number): Promise<string[]> {
+    const out: string[] = [];
+    const quotaRows = async () => (await word(port, 'mntr')).split('\n')
+      .filter((l) => l.includes('_per_namespace') && !/_(read|write)_per_namespace\t/.test(l)).sort();
+    const c = await ZkClient.connect('127.0.0.1', port, { timeoutMs: 20000, ping: false });
+    try {
+      out.push(`before any quota: ${JSON.stringify(await quotaRows())}`);
+      const make = async (p: string, d: string | null) => {
+        try {
+          await c.create(p, d === null ? null : Buffer.from(d));
+          return 'ok';
+        } catch (e) {
+          return (e as Error).message;
+        }
+      };
+      const steps: [string, string | null][] = [
+        ['/qt', ''], ['/qt/x', '12345'], ['/zookeeper/quota/qt', null],
+        ['/zookeeper/quota/qt/zookeeper_limits', 'count=3,bytes=10'], ['/zookeeper/quota/qt/zookeeper_stats', 'count=2,bytes=5'],
+        ['/a', ''], ['/a/b', 'xx'], ['/zookeeper/quota/a', null], ['/zookeeper/quota/a/b', null],
+        ['/zookeeper/quota/a/b/zookeeper_limits', 'count=-1,bytes=-1,countHardLimit=2,byteHardLimit=-1'],
+        ['/zookeeper/quota/a/b/zookeeper_stats', 'count=1,bytes=2'],
+        ['/a/c', 'x'], ['/zookeeper/quota/a/c', null],
+        ['/zookeeper/quota/a/c/zookeeper_limits', 'count=7,bytes=100'], ['/zookeeper/quota/a/c/zookeeper_stats', 'count=1,bytes=1'],
+        ['/zookeeper/quota/nodata', null], ['/zookeeper/quota/nodata/zookeeper_limits', null],
+        ['/zookeeper/quota/empty', null], ['/zookeeper/quota/empty/zookeeper_limits', ''],
+        ['/a/b/1', ''], ['/a/b/2', ''], ['/a/b/3', 'x'], ['/qt/y', '0123456789'],
+      ];
+      for (const [p, d] of steps) out.push(`create ${p}: ${await make(p, d)}`);
+      out.push(...await quotaRows());
+      await word(port, 'srst');
+      out.push('after srst:', ...await quotaRows());
+    } finally {
+      c.destroy();
+    }
+    return out;
+  }
+
+  test('the same quota rows, values included, before and after srst', async () => {
+    const a = await scenario(apache.port);
+    const z = await scenario(zoonode.port);
+    assert.deepEqual(z, a);
+    // What Apache reports, spelled out: limits are the hard limit when set;
+    // namespaces sum; null data is skipped, empty data counts -1; two writes
+    // refused by the hard count limit; srst zeroes that counter, keeping it.
+    for (const row of ['zk_a_quota_count_limit_per_namespace\t9', 'zk_a_quota_bytes_limit_per_namespace\t99',
+      'zk_qt_quota_bytes_usage_per_namespace\t15', 'zk_empty_quota_count_limit_per_namespace\t-1',
+      'zk_a_quota_exceeded_error_per_namespace\t2', 'zk_a_quota_exceeded_error_per_namespace\t0']) {
+      assert.ok(a.includes(row), `Apache reports ${JSON.stringify(row)}`);
+    }
+    assert.ok(!a.some((l) => l.startsWith('zk_nodata_')), 'a limits node with null data is skipped');
+  });
+
+  test('/metrics carries them as Apache\'s Prometheus provider does, labelled by key', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${zoonode.server.metricsPort}/metrics`)).text();
+    assert.match(text, /^# TYPE quota_count_limit_per_namespace gauge$/m);
+    assert.match(text, /^quota_count_limit_per_namespace\{key="qt",\} 3\.0$/m);
+    assert.match(text, /^quota_bytes_usage_per_namespace\{key="a",\} 3\.0$/m);
+    assert.match(text, /^# TYPE quota_exceeded_error_per_namespace counter$/m);
+    assert.match(text, /^quota_exceeded_error_per_namespace\{key="a",\} 0\.0$/m);
+  });
+});
