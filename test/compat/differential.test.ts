@@ -1018,6 +1018,32 @@ if (!isApacheInstalled()) {
       }
     });
 
+    test('a standard and a persistent-recursive watch on one path both keep firing, as in 3.9 (deliberate: 3.8 keeps one mode per path)', async () => {
+      // One connection: addWatch recursive on /wm, then a getData watch on /wm.
+      // B changes /wm, creates /wm/a, changes /wm again; A syncs after each.
+      const scenario: Scenario = async (run) => {
+        const A = await run.connect('A');
+        const B = await run.connect('B');
+        await A.create('create /wm', '/wm', null, 0);
+        await A.req('A addWatch /wm recursive', OpCode.addWatch, (w) => { w.ustring('/wm').int(1); }, 'int');
+        await A.getData('A getData /wm with watch', '/wm', true);
+        await B.setData('B setData /wm', '/wm', enc('1'));
+        await A.sync('A sync 1', '/');
+        await B.create('B create /wm/a', '/wm/a', null, 0);
+        await A.sync('A sync 2', '/');
+        await B.setData('B setData /wm again', '/wm', enc('2'));
+        await A.sync('A sync 3', '/');
+      };
+      const events = (t: Transcript) => arrivals(t, 'A').filter((x) => x.startsWith('event ')).map((x) => x.split(' ').slice(0, 3).join(' '));
+      const apache = await apacheShared('watch modes on one path', scenario);
+      // Apache 3.8: the getData watch replaced the recursive one, so only the first change is seen.
+      assert.deepEqual(events(apache), ['event NodeDataChanged /wm']);
+      for (const workers of [0, 2]) {
+        const z = await onZoonode(workers, scenario, false);
+        assert.deepEqual(events(z), ['event NodeDataChanged /wm', 'event NodeCreated /wm/a', 'event NodeDataChanged /wm'], `workers=${workers}`);
+      }
+    });
+
     test('check (13) outside multi: zoonode answers UNIMPLEMENTED with zxid -1 and closes (deliberate: Apache 3.8 never answers)', async (t) => {
       const frame = (xid: number) => requestFrame(xid, OpCode.check, (w: Writer) => writePathVersion(w, { path: '/', version: -1 }));
       // Apache 3.8, for the record only: it is known to leave the request unanswered.
