@@ -9,10 +9,12 @@
 //
 //   node dist/native-free-bench/floor.js [--repeat 3] [--watchers 1000] [--rounds 100]
 //                                        [--sessions 2000] [--seconds 3] [--no-apache]
-//                                        [--client native|java]
+//                                        [--client native|java] [--raw-floor]
 //
 // --client java drives all three with the official Java client instead
 // (java-driver.ts: its watch and storm steps, and its getData load at 1 x 1).
+// --raw-floor adds a fourth server, floor-server-raw.ts: the same floor on
+// Node's internal stream handles instead of net.Socket.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,10 +32,10 @@ import { javaDriverUnavailable, runJavaLoad, runJavaStepped, type JavaSteppedSpe
 const HOST = '127.0.0.1';
 const VALUE = Buffer.alloc(100, 0x61);
 
-interface Opts { repeat: number; watchers: number; rounds: number; sessions: number; seconds: number; apache: boolean; java: boolean }
+interface Opts { repeat: number; watchers: number; rounds: number; sessions: number; seconds: number; apache: boolean; java: boolean; raw: boolean }
 
 function parse(argv: string[]): Opts {
-  const o: Opts = { repeat: 3, watchers: 1000, rounds: 100, sessions: 2000, seconds: 3, apache: true, java: false };
+  const o: Opts = { repeat: 3, watchers: 1000, rounds: 100, sessions: 2000, seconds: 3, apache: true, java: false, raw: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = (): number => positiveArg(a, argv[++i], true);
@@ -44,6 +46,7 @@ function parse(argv: string[]): Opts {
       case '--sessions': o.sessions = num(); break;
       case '--seconds': o.seconds = num(); break;
       case '--no-apache': o.apache = false; break;
+      case '--raw-floor': o.raw = true; break;
       case '--client': {
         const c = argv[++i];
         if (c !== 'native' && c !== 'java') throw new Error(`--client: expected native or java, got '${c}'`);
@@ -58,8 +61,8 @@ function parse(argv: string[]): Opts {
 
 interface Target { name: string; port: number; pid: number; stop: () => Promise<void> }
 
-async function startFloor(): Promise<Target> {
-  const script = fileURLToPath(new URL('./floor-server.js', import.meta.url));
+async function startFloor(file = 'floor-server.js', name = 'node-floor'): Promise<Target> {
+  const script = fileURLToPath(new URL(`./${file}`, import.meta.url));
   const child = spawn(process.execPath, [script, '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   killOnExit(child);
   const port = await new Promise<number>((resolve, reject) => {
@@ -73,7 +76,7 @@ async function startFloor(): Promise<Target> {
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the floor server exited (${code})`)); });
   });
   return {
-    name: 'node-floor', port, pid: child.pid!,
+    name, port, pid: child.pid!,
     stop: () => new Promise((resolve) => {
       if (child.exitCode !== null) { resolve(); return; }
       child.once('exit', () => resolve());
@@ -190,6 +193,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(cfg, `tickTime=2000\ndataDir=${path.join(tmp, 'zoonode')}\nclientPort=0\n`);
     targets.push(fromProcess('zoonode', await startZoonodeProcess(path.join(tmp, 'zoonode'), { workers: 'auto' }, { config: cfg })));
     targets.push(await startFloor());
+    if (o.raw) targets.push(await startFloor('floor-server-raw.js', 'raw-floor'));
     // One unmeasured pass: JIT warm-up for every server.
     const warm = { ...o, rounds: Math.min(o.rounds, 30), sessions: Math.min(o.sessions, 1000), seconds: 1 };
     for (const t of targets) {

@@ -192,12 +192,12 @@ test('alloc.js --workload connect reports what the server allocates per session 
   assert.equal(sites.length, 3, r.stdout);
 });
 
-test('floor.js compares zoonode with the Node floor server at a tiny size', { timeout: 120_000 }, () => {
+test('floor.js compares zoonode with the Node floor servers (net.Socket and raw handles) at a tiny size', { timeout: 120_000 }, () => {
   const f = spawnSync(process.execPath, [path.join(benchDir, 'floor.js'), '--no-apache', '--repeat', '1', '--watchers', '20',
-    '--rounds', '3', '--sessions', '40', '--seconds', '1'], { cwd: repoRoot, encoding: 'utf8', timeout: 100_000 });
+    '--rounds', '3', '--sessions', '40', '--seconds', '1', '--raw-floor'], { cwd: repoRoot, encoding: 'utf8', timeout: 100_000 });
   assert.equal(f.status, 0, f.stderr);
   // One row per server: watch µs/notification, connect µs/session, getData p50 and p99 (ms), all positive numbers.
-  for (const name of ['zoonode', 'node-floor']) {
+  for (const name of ['zoonode', 'node-floor', 'raw-floor']) {
     const row = f.stdout.split('\n').find((l) => l.startsWith(`${name} `));
     assert.ok(row !== undefined, `no ${name} row in:\n${f.stdout}`);
     const nums = row.slice(name.length).trim().split(/\s+/).map(Number);
