@@ -186,7 +186,7 @@ export class Connection {
     this.remoteAddress = normalizeAddress(socket.remoteAddress ?? '');
     this.remotePort = socket.remotePort ?? 0;
     this.decoder = new FrameDecoder(host.frameSizeMax);
-    this.decoder.onFirstWord = (word, rest) => this.onFirstWord(word, rest);
+    this.decoder.onFirstWord = (word, rest) => this.host.fourLetterWord(this, word, rest);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => {
@@ -332,10 +332,6 @@ export class Connection {
     this.pauseReading();
     this.host.blocked(this);
     return false;
-  }
-
-  private onFirstWord(word: number, rest: Buffer): boolean {
-    return this.host.fourLetterWord(this, word, rest);
   }
 
   /**

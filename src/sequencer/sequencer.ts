@@ -37,6 +37,7 @@ import {
 import { DataTree, type ApplyResult, type NodeStat } from '../tree/data-tree.js';
 import { SessionTracker } from '../tree/session-tracker.js';
 import { authenticate, type AclPolicy } from '../tree/acl.js';
+import { byNamespace } from '../tree/quotas.js';
 import { Prep } from './prep.js';
 import { executeRead, isReadOp, type ReadContext } from './reads.js';
 import { Conn, Session, connKey, type QueuedItem } from './session.js';
@@ -995,7 +996,7 @@ export class Sequencer implements ReadContext {
 
   /** [namespace, writes refused by a hard quota] since start or srst. */
   quotaExceededCounts(): [string, number][] {
-    return [...this.prep.quotaExceeded].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return byNamespace(this.prep.quotaExceeded);
   }
 
   get sessionCount(): number {

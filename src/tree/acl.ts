@@ -100,16 +100,16 @@ function ipMatches(clientAddr: string, spec: string): boolean {
 const noProviders: AclPolicy = { skipACL: false, superDigest: null };
 
 /**
- * Schemes with a server-side provider, and whether an id of theirs is well
- * formed: x509 ids must parse as an X.500 name (X500Principal), sasl ids as a
+ * Whether an id of a scheme with a provider (hasProvider) is well formed:
+ * x509 ids must parse as an X.500 name (X500Principal), sasl ids as a
  * Kerberos name (KerberosName: with an '@', of the form a[/b]@c).
  */
-function validId(policy: AclPolicy, scheme: string, id: string): boolean {
+function validId(scheme: string, id: string): boolean {
   switch (scheme) {
     case 'digest': return validDigestId(id);
     case 'ip': return parseIpRange(id) !== null;
-    case 'x509': return policy.schemes?.has('x509') === true && validX500Name(id);
-    case 'sasl': return policy.schemes?.has('sasl') === true && (!id.includes('@') || /^[^/@]*(\/[^/@]*)?@[^/@]*$/.test(id));
+    case 'x509': return validX500Name(id);
+    case 'sasl': return !id.includes('@') || /^[^/@]*(\/[^/@]*)?@[^/@]*$/.test(id);
     default: return false;
   }
 }
@@ -164,7 +164,7 @@ export function fixupACL(path: string, authInfo: AuthInfo, acls: readonly Reques
     } else {
       if (!hasProvider(policy, scheme)) throw new KeeperError(Err.INVALIDACL, path);
       const valid = nonNull(id);
-      if (!validId(policy, scheme, valid)) throw new KeeperError(Err.INVALIDACL, path);
+      if (!validId(scheme, valid)) throw new KeeperError(Err.INVALIDACL, path);
       out.push({ perms: a.perms, id: { scheme, id: valid } });
     }
   }

@@ -96,8 +96,12 @@ export function quotaMetrics(
       add(sums[3], ns, t.bytes);
     }
   }
-  const list = (m: Map<string, number>) => [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return { countLimit: list(sums[0]), bytesLimit: list(sums[1]), countUsage: list(sums[2]), bytesUsage: list(sums[3]) };
+  return { countLimit: byNamespace(sums[0]), bytesLimit: byNamespace(sums[1]), countUsage: byNamespace(sums[2]), bytesUsage: byNamespace(sums[3]) };
+}
+
+/** A per-namespace map as [namespace, value] pairs in namespace order. */
+export function byNamespace(m: ReadonlyMap<string, number>): [string, number][] {
+  return [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
 export function quotaPathOf(path: string): string {
