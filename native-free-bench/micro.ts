@@ -20,6 +20,7 @@ import {
 } from '../src/jute/index.js';
 import { createRingBuffer, RingReader, RingWriter } from '../src/ring/spsc-ring.js';
 import { DataTree } from '../src/tree/data-tree.js';
+import { OPEN_ACL_UNSAFE } from '../src/tree/acl-cache.js';
 import { writeNodeStat } from '../src/tree/znode.js';
 import { WatchManager, MODE_PERSISTENT, MODE_STANDARD, type Watcher } from '../src/tree/watch-manager.js';
 import { TxnLog } from '../src/persistence/txn-log.js';
@@ -162,12 +163,12 @@ function watchCases(): Case[] {
       name: `watch add + trigger, ${N} one-shot watchers`, unitsPerOp: N, unit: 'watchers notified',
       fn: () => {
         for (const w of watchers) oneShot.add('/app/config', w, MODE_STANDARD);
-        return oneShot.trigger('/app/config', EventType.NodeDataChanged, ++zxid, 1, null);
+        return oneShot.trigger('/app/config', EventType.NodeDataChanged, ++zxid, OPEN_ACL_UNSAFE, null);
       },
     },
     {
       name: `watch trigger, ${N} persistent watchers`, unitsPerOp: N, unit: 'watchers notified',
-      fn: () => persistent.trigger('/app/config', EventType.NodeDataChanged, ++zxid, 1, null),
+      fn: () => persistent.trigger('/app/config', EventType.NodeDataChanged, ++zxid, OPEN_ACL_UNSAFE, null),
     },
   ];
 }

@@ -6,9 +6,9 @@
 // The order of checks per operation is Apache's (PrepRequestProcessor), since
 // it decides which error a client sees when several apply.
 
-import { OpCode, createModeOf, Perms } from '../jute/opcodes.js';
+import { OpCode, createModeOf, opName, Perms } from '../jute/opcodes.js';
 import { Err, KeeperError } from '../jute/errors.js';
-import type { Reader } from '../jute/reader.js';
+import { JuteError, type Reader } from '../jute/reader.js';
 import {
   readCreate, readPathVersion, readSetACL, readSetData, readMultiRequest, readReconfig,
   type ACL, type CreateRequest, type PathVersionRequest, type SetDataRequest,
@@ -200,9 +200,13 @@ export class Prep {
             case OpCode.create:
             case OpCode.create2:
             case OpCode.createContainer:
-            case OpCode.createTTL:
-              txns.push(this.create(op.type, op.req, zxid, session, authInfo));
+            case OpCode.createTTL: {
+              const type = multiCreateType(op.type, op.req.flags);
+              // A createTTL op whose mode is no TTL mode is a plain create: its ttl is dropped.
+              const req = type !== OpCode.createTTL && op.req.ttl !== -1 ? { ...op.req, ttl: -1 } : op.req;
+              txns.push(this.create(type, req, zxid, session, authInfo));
               break;
+            }
             case OpCode.delete:
               txns.push(this.delete(op.req, zxid, session, authInfo));
               break;
@@ -388,4 +392,26 @@ export class Prep {
     session.closing = true;
     return { type: OpCode.closeSession, paths2Delete: [...paths] };
   }
+}
+
+/**
+ * The type a create op inside a multi is carried out as. Apache builds each
+ * op from its header and its create mode: a TTL mode makes it a createTTL, the
+ * container mode a createContainer, and any other mode keeps the header's
+ * type (3.9; 3.8 makes that a create, so a create2 there answers no Stat), or
+ * makes a createTTL header a create. A TTL mode under a create, create2 or
+ * createContainer header is a malformed request: 3.8 fails the whole multi
+ * with MARSHALLINGERROR when it reaches that op, as zoonode does. A flag that
+ * is no mode keeps the header's type and is refused as that op
+ * (BADARGUMENTS).
+ */
+export function multiCreateType(header: number, flags: number): number {
+  const mode = createModeOf(flags);
+  if (mode === undefined) return header === OpCode.createTTL ? OpCode.create : header;
+  if (mode.ttl) {
+    if (header !== OpCode.createTTL) throw new JuteError(`create mode ${flags} (TTL) in a ${opName(header)} op of a multi`);
+    return OpCode.createTTL;
+  }
+  if (mode.container) return OpCode.createContainer;
+  return header === OpCode.createTTL ? OpCode.create : header;
 }

@@ -27,7 +27,7 @@ import type { Config } from '../config/config.js';
 import { sequencerBatchMax } from '../config/limits.js';
 import { Reader, JuteError } from '../jute/reader.js';
 import { Writer } from '../jute/writer.js';
-import { OpCode, Xid, KeeperState, opName } from '../jute/opcodes.js';
+import { OpCode, Xid, KeeperState, Perms, opName } from '../jute/opcodes.js';
 import { Err, KeeperError, KeeperErrorWithBody, errName } from '../jute/errors.js';
 import type { Txn, TxnHeader } from '../jute/txn.js';
 import type { RingReader } from '../ring/spsc-ring.js';
@@ -36,7 +36,7 @@ import {
 } from '../ring/messages.js';
 import { DataTree, type ApplyResult, type NodeStat } from '../tree/data-tree.js';
 import { SessionTracker } from '../tree/session-tracker.js';
-import { authenticate, type AclPolicy } from '../tree/acl.js';
+import { authenticate, permitted, type AclPolicy } from '../tree/acl.js';
 import { byNamespace } from '../tree/quotas.js';
 import { Prep } from './prep.js';
 import { executeRead, isReadOp, type ReadContext } from './reads.js';
@@ -47,7 +47,7 @@ import type { TxnLogPort } from './txn-log-port.js';
 import type { SnapshotSource } from '../persistence/snapshot-format.js';
 import { ConnectionThrottle } from './connection-throttle.js';
 import { SecurityGate } from './security-gate.js';
-import type { Id } from '../jute/records.js';
+import type { ACL, Id } from '../jute/records.js';
 
 /** What the sequencer asks of storage beyond the log: when and how to snapshot. */
 export interface SnapshotScheduler {
@@ -169,7 +169,15 @@ export class Sequencer implements ReadContext {
   private excludedUntil = 0;
   /** Called when backpressure lifts (commits made room): the host wakes its pump. */
   onUnthrottle: () => void = () => {};
-  private readonly eventSink = (conn: Conn, eventType: number, path: string): void => this.event(conn, eventType, path);
+  /**
+   * A watch fired: the event goes out only if the watcher may READ the node
+   * it is about (the parent, for a children change), as Apache does since
+   * its fix of CVE-2024-23944 (3.8.4, 3.9.2, and Debian's 3.8.0 builds). The
+   * watch is used up either way.
+   */
+  private readonly eventSink = (conn: Conn, eventType: number, path: string, _zxid: number, acl: readonly ACL[]): void => {
+    if (permitted(this.policy, acl, Perms.READ, conn.authInfo)) this.event(conn, eventType, path);
+  };
   private readonly gate: SecurityGate;
 
   constructor(

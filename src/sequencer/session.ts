@@ -10,7 +10,7 @@
 // still in the pipeline and the requests that arrived behind them. A request
 // runs only when everything before it in the queue has finished.
 
-import type { Id } from '../jute/records.js';
+import type { ACL, Id } from '../jute/records.js';
 import { clientIpId } from '../tree/acl.js';
 import type { Watcher } from '../tree/watch-manager.js';
 import type { Expirable } from '../tree/session-tracker.js';
@@ -59,7 +59,7 @@ export interface QueuedError {
 
 export type QueuedItem = QueuedRequest | QueuedProposal | QueuedError;
 
-export type EventSink = (conn: Conn, eventType: number, path: string, zxid: number, aclRef: number) => void;
+export type EventSink = (conn: Conn, eventType: number, path: string, zxid: number, acl: readonly ACL[]) => void;
 
 export class Conn implements Watcher {
   session: Session | null = null;
@@ -98,8 +98,8 @@ export class Conn implements Watcher {
     return true;
   }
 
-  process(eventType: number, path: string, zxid: number, aclRef: number): void {
-    if (this.alive) this.sink(this, eventType, path, zxid, aclRef);
+  process(eventType: number, path: string, zxid: number, acl: readonly ACL[]): void {
+    if (this.alive) this.sink(this, eventType, path, zxid, acl);
   }
 }
 

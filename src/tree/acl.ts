@@ -194,21 +194,26 @@ function hasProvider(policy: AclPolicy, scheme: string): boolean {
  * ACL. The super user and skipACL pass everything; an empty ACL passes.
  */
 export function checkACL(policy: AclPolicy, acl: readonly ACL[], perm: number, authInfo: AuthInfo, path?: string): void {
-  if (policy.skipACL) return;
-  if (isSuper(policy, authInfo)) return;
-  if (acl.length === 0) return;
+  if (!permitted(policy, acl, perm, authInfo)) throw new KeeperError(Err.NOAUTH, path);
+}
+
+/** checkACL's test without the throw: whether the connection's ids are granted `perm`. */
+export function permitted(policy: AclPolicy, acl: readonly ACL[], perm: number, authInfo: AuthInfo): boolean {
+  if (policy.skipACL) return true;
+  if (isSuper(policy, authInfo)) return true;
+  if (acl.length === 0) return true;
   for (const a of acl) {
     if ((a.perms & perm) === 0) continue;
     const { scheme, id } = a.id;
-    if (scheme === 'world' && id === 'anyone') return;
+    if (scheme === 'world' && id === 'anyone') return true;
     for (const cid of authInfo) {
       if (cid.scheme !== scheme) continue;
-      if (scheme === 'ip' ? ipMatches(cid.id, id) : cid.id === id) return;
+      if (scheme === 'ip' ? ipMatches(cid.id, id) : cid.id === id) return true;
       // Apache's SASLAuthenticationProvider.matches: the SASL user 'super', and letAnySaslUserDoX.
-      if (scheme === 'sasl' && (cid.id === 'super' || (policy.letAnySaslUserDoX != null && id === policy.letAnySaslUserDoX))) return;
+      if (scheme === 'sasl' && (cid.id === 'super' || (policy.letAnySaslUserDoX != null && id === policy.letAnySaslUserDoX))) return true;
     }
   }
-  throw new KeeperError(Err.NOAUTH, path);
+  return false;
 }
 
 export function isSuper(policy: AclPolicy, authInfo: AuthInfo): boolean {

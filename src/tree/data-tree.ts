@@ -191,8 +191,9 @@ export class DataTree {
       if (name === STATS_NODE) this.recountQuota(parentName.substring(QUOTA_ROOT.length));
     }
     this.updateQuotaStats(path, data === null ? 0 : data.length, 1);
-    this.dataWatches.trigger(path, EventType.NodeCreated, zxid, aclRef, null);
-    this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, parent.acl, null);
+    // Watchers get an event only if they may READ its node (the parent, for a children change).
+    this.dataWatches.trigger(path, EventType.NodeCreated, zxid, this.aclCache.get(aclRef), null);
+    this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, this.aclCache.get(parent.acl), null);
     return node;
   }
 
@@ -222,10 +223,12 @@ export class DataTree {
         }
       }
     }
+    // The node's ACL, read before forget() may drop its last use from the cache.
+    const acl = this.aclCache.get(node.acl);
     this.forget(path, node);
-    const notified = this.dataWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl, null);
-    this.childWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl, notified === null ? null : new Set(notified));
-    this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, parent.acl, null);
+    const notified = this.dataWatches.trigger(path, EventType.NodeDeleted, zxid, acl, null);
+    this.childWatches.trigger(path, EventType.NodeDeleted, zxid, acl, notified === null ? null : new Set(notified));
+    this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, this.aclCache.get(parent.acl), null);
   }
 
   /** The bookkeeping of a node leaving the tree (counts, ACL use, ephemerals, quotas); no watches. */
@@ -262,7 +265,7 @@ export class DataTree {
     node.mzxid = zxid;
     node.version = version;
     this.updateQuotaStats(path, bytesDiff, 0);
-    this.dataWatches.trigger(path, EventType.NodeDataChanged, zxid, node.acl, null);
+    this.dataWatches.trigger(path, EventType.NodeDataChanged, zxid, this.aclCache.get(node.acl), null);
     return node;
   }
 

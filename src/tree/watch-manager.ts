@@ -16,14 +16,15 @@
 // calls each once, so a watcher matched at several levels gets one event.
 
 import { SpillMap } from '../util/spill-map.js';
+import type { ACL } from '../jute/records.js';
 
 export const MODE_STANDARD = 1;
 export const MODE_PERSISTENT = 2;
 export const MODE_PERSISTENT_RECURSIVE = 4;
 
 export interface Watcher {
-  /** Deliver a WatchedEvent; aclRef names the ACL of the node the event is about (for delivery filtering). */
-  process(eventType: number, path: string, zxid: number, aclRef: number): void;
+  /** Deliver a WatchedEvent; acl is the ACL of the node the event is about (for delivery filtering). */
+  process(eventType: number, path: string, zxid: number, acl: readonly ACL[]): void;
   /** False once the connection is gone: adding a watch for it is a no-op. */
   readonly alive: boolean;
 }
@@ -194,7 +195,7 @@ export class WatchManager {
    * Fire the watches for an event on `path`. Returns the distinct watchers
    * notified (null if none), suppressed ones included.
    */
-  trigger(path: string, eventType: number, zxid: number, aclRef: number, suppress: ReadonlySet<Watcher> | null): Watcher[] | null {
+  trigger(path: string, eventType: number, zxid: number, acl: readonly ACL[], suppress: ReadonlySet<Watcher> | null): Watcher[] | null {
     let hit: Watcher[] | null = null;
     // The node itself: every mode matches; one-shot watches are consumed.
     // A path holds each watcher once, so these are distinct.
@@ -220,7 +221,7 @@ export class WatchManager {
     if (hit === null) return null;
     for (const w of hit as Watcher[]) {
       if (suppress !== null && suppress.has(w)) continue;
-      w.process(eventType, path, zxid, aclRef);
+      w.process(eventType, path, zxid, acl);
     }
     return hit;
   }

@@ -48,6 +48,8 @@ const enc = (s: string): Buffer => Buffer.from(s, 'utf8');
 
 const READ = 1;
 const WRITE = 2;
+const CREATE = 4;
+const DELETE = 8;
 const ADMIN = 16;
 const ALL = 31;
 
@@ -769,12 +771,94 @@ const create2InMultiScenario: Scenario = async (run) => {
   await A.getChildren2('getChildren2 /oddc', '/oddc');
 };
 
+/**
+ * Watch events go only to watchers that may READ the node (the parent, for a
+ * children change): Apache's fix of CVE-2024-23944, in Debian's 3.8.0 build
+ * as in 3.8.4 and 3.9.2. A dropped event still uses up a one-shot watch.
+ * Found by the random differential test.
+ */
+const watchReadAclScenario: Scenario = async (run) => {
+  const A = await run.connect('A');
+  const B = await run.connect('B');
+  const R = await run.connect('R');
+  await addauth(A, 'A addauth digest bob:pw', 'digest', 'bob:pw');
+  const hidden = acl([READ | ADMIN, 'digest', BOB], [WRITE | CREATE | DELETE, 'world', 'anyone']);
+  await A.create('create /oddw', '/oddw', null, 0);
+  await R.req('R addWatch /oddw persistent recursive', OpCode.addWatch, (w) => { w.ustring('/oddw').int(1); }, 'none');
+  await A.create('create /oddw/n (the world may not READ)', '/oddw/n', enc('0'), 0, { acl: hidden });
+  await B.exists('B exists /oddw/n watch', '/oddw/n', true);
+  await B.getData('B getData /oddw/n: NOAUTH', '/oddw/n', true);
+  await A.setData('A setData /oddw/n: no event for B', '/oddw/n', enc('1'));
+  await B.exists('B exists /oddw/n watch again', '/oddw/n', true);
+  await A.create('create /oddw/p (open)', '/oddw/p', null, 0);
+  await B.getChildren('B getChildren /oddw/p watch', '/oddw/p', true);
+  await A.setACL('A setACL /oddw/p: the world may not READ', '/oddw/p', hidden);
+  await A.create('create /oddw/p/c: no children event for B', '/oddw/p/c', null, 0);
+  await B.exists('B exists /oddw/x watch (missing)', '/oddw/x', true);
+  await A.create('create /oddw/x hidden: no created event for B', '/oddw/x', null, 0, { acl: hidden });
+  await A.delete('delete /oddw/n: no deleted event for B', '/oddw/n');
+  await A.setData('A setData /oddw (readable): the recursive watch fires', '/oddw', enc('r'));
+  await B.sync('B sync', '/oddw');
+  await addauth(B, 'B addauth digest bob:pw', 'digest', 'bob:pw');
+  await B.exists('B exists /oddw/y watch (missing)', '/oddw/y', true);
+  await A.create('create /oddw/y hidden: B may READ it now', '/oddw/y', null, 0, { acl: hidden });
+  await B.exists('B exists /oddw/x watch', '/oddw/x', true);
+  await A.setData('A setData /oddw/x: B may READ it', '/oddw/x', enc('2'));
+  await B.sync('B sync again', '/oddw');
+  await R.sync('R sync', '/oddw');
+};
+
+/**
+ * Creates inside a multi, typed as Apache builds them from the header and
+ * the create mode: the container mode makes a createContainer under any
+ * header; a createTTL header without a TTL mode is a plain create (its ttl
+ * dropped); a TTL mode under another header fails the whole multi with
+ * MARSHALLINGERROR when the op is reached (nothing of it applied, a zxid
+ * used), and is RUNTIMEINCONSISTENCY after an op that failed. Found by the
+ * random differential test.
+ */
+const multiCreateModesScenario: Scenario = async (run) => {
+  const A = await run.connect('A');
+  const B = await run.connect('B');
+  await A.create('create /oddt', '/oddt', null, 0);
+  await B.getChildren('B getChildren /oddt watch', '/oddt', true);
+  const multi = (label: string, ops: [number, string, number, number][]) => A.req(label, OpCode.multi, (w) => {
+    for (const [type, p, flags, ttl] of ops) {
+      w.int(type).bool(false).int(-1);
+      writeCreate(w, { path: p, data: enc('m'), acl: OPEN_ACL, flags, ttl }, type === OpCode.createTTL);
+    }
+    w.int(-1).bool(true).int(-1);
+  }, 'multi');
+  await multi('multi: create and create2 with the container flag, createTTL with flags 0, 1 and 4', [
+    [OpCode.create, '/oddt/c1', 4, -1],
+    [OpCode.create2, '/oddt/c2', 4, -1],
+    [OpCode.createTTL, '/oddt/t0', 0, 5000],
+    [OpCode.createTTL, '/oddt/t1', 1, 5000],
+    [OpCode.createTTL, '/oddt/t4', 4, 5000],
+  ]);
+  for (const n of ['c1', 'c2', 't0', 't1', 't4']) await A.exists(`exists /oddt/${n}`, `/oddt/${n}`);
+  await multi('multi: create, then create with a TTL flag', [
+    [OpCode.create, '/oddt/a', 0, -1],
+    [OpCode.create, '/oddt/b', 5, -1],
+  ]);
+  await A.exists('exists /oddt/a: rolled back', '/oddt/a');
+  await multi('multi: a failing create, then create2 with a TTL flag', [
+    [OpCode.create, '/oddt/c1', 0, -1],
+    [OpCode.create2, '/oddt/b', 6, -1],
+  ]);
+  await multi('multi: createContainer with a TTL flag', [[OpCode.createContainer, '/oddt/b', 5, -1]]);
+  await A.create('create /oddt/end', '/oddt/end', null, 0);
+  await B.sync('B sync', '/oddt');
+};
+
 const oddScenarios: [string, Scenario][] = [
   ['odd input: getAllChildrenNumber("") counts the root itself', emptyPathCountScenario],
   ['odd input: getEphemerals with a null prefix', nullEphemeralsPrefixScenario],
   ['odd input: getACL masking a digest id with a line break', digestMaskLineBreakScenario],
   ['odd input: ip ids parsed as Java does, no IPv6', ipIdParsingScenario],
   ['odd input: ACL ids with a null scheme or id', nullAclIdScenario],
+  ['watch events only for watchers that may READ the node', watchReadAclScenario],
+  ['creates in a multi typed by header and create mode', multiCreateModesScenario],
 ];
 
 const create2InMultiName = 'create2 inside a multi';
@@ -918,6 +1002,21 @@ if (!isApacheInstalled()) {
         assert.equal(step(nullT, 'multi with a [digest:null] create in the middle').err, -5);
         assert.equal(step(nullT, 'create [auth:null] with auth').err, 0);
         assert.equal(step(nullT, 'multi with an [auth:null] create in the middle').err, 0);
+        const watchT = await t(5);
+        assert.deepEqual(watchT.arrivals.B!.filter((x) => x.startsWith('event')).map((x) => x.replace(/ state=.*/, '')),
+          ['event NodeCreated /oddw/y', 'event NodeDataChanged /oddw/x'], 'B hears only of nodes it may READ');
+        assert.deepEqual(watchT.arrivals.R!.filter((x) => x.startsWith('event')).map((x) => x.replace(/ state=.*/, '')),
+          ['event NodeCreated /oddw/p', 'event NodeCreated /oddw/p/c', 'event NodeDataChanged /oddw'],
+          'R (no auth): its recursive watch fires for the readable nodes only');
+        const multiT = await t(6);
+        type Result = { type: number; err: number; path?: string };
+        const results = (label: string) => (step(multiT, label).body as { results: Result[] }).results;
+        assert.deepEqual(results('multi: create and create2 with the container flag, createTTL with flags 0, 1 and 4').map((r) => r.type),
+          [15, 15, 1, 1, 15]);
+        assert.equal(step(multiT, 'multi: create, then create with a TTL flag').err, -5);
+        assert.equal(step(multiT, 'exists /oddt/a: rolled back').err, -101);
+        assert.deepEqual(results('multi: a failing create, then create2 with a TTL flag').map((r) => r.err), [-110, -2]);
+        assert.equal(step(multiT, 'multi: createContainer with a TTL flag').err, -5);
       });
 
       test('create2 inside a multi answers with its Stat (deliberate, README: 3.9\'s behaviour; 3.8 answers a create)', async (t) => {

@@ -1,0 +1,930 @@
+// Test support (not a test file): seeded random differential runs. From a
+// seed, generate a sequence of requests over 2-3 sessions against a small
+// namespace under /r (collisions are frequent), run it through the raw-frame
+// framework of compat-wire.ts against two servers, and find the first
+// difference between the two transcripts.
+//
+// The sequence is a pure function of the seed (a small PRNG, never
+// Math.random). A few request fields are resolved while the sequence runs,
+// from what this run's own replies said: "the right version" of a path (the
+// last version a reply showed for it) and "a sequential node made earlier"
+// (the n-th name a sequential create returned). Both servers see the same
+// requests as long as their replies agree, which is all the first difference
+// needs.
+//
+// Servers: one Apache (shared by every seed: each seed works under /r, which
+// the previous seed's cleanup removed as the superDigest user) and a fresh
+// zoonode per seed, both with the same settings (serverSettings). Zxids are
+// relative to the seed's first createSession (Run with absoluteZxids false),
+// so a shared Apache and a fresh zoonode agree. Reads never touch "/" or ""
+// (the shared Apache's root differs from a fresh server's).
+//
+// What is compared: every step (ReplyHeader, frame length, decoded body),
+// the arrival order of replies and watch events per connection, and notes
+// (failed multis' bodies, connections the server closed). Set aside (and
+// counted): README's checkWatches difference (Apache 3.8's check matches any
+// connection's watch on the path, zoonode's, as 3.9's, only the asking
+// connection's own: a checkWatches answered OK by Apache and NOWATCHER by
+// zoonode is skipped, a check changes nothing), and the order of the events
+// a closed session's ephemerals fire (Apache deletes them in HashSet order;
+// see sortDeletionRuns).
+//
+// Requests that make Apache's answer depend on timing are not generated
+// (see genSimple): addAuth, setACL, and createContainer with an ephemeral
+// flag inside a burst of back-to-back requests.
+
+import crypto from 'node:crypto';
+import { ZkClient, type Reply } from '../../native-free-bench/zk-client.js';
+import {
+  OpCode, writeCreate, writePathVersion, writePathWatch, writeSetData, readStat, type RequestACL, type Reader, type Writer,
+} from '../../src/jute/index.js';
+import { Run, OPEN_ACL, withTimeout, type Conn, type Step, type Target, type Transcript } from './compat-wire.js';
+
+// ---- PRNG -----------------------------------------------------------------------------
+
+/** mulberry32: small, fast, deterministic. */
+export class Prng {
+  private s: number;
+
+  constructor(seed: number) {
+    this.s = (seed ^ 0x9e3779b9) >>> 0;
+    for (let i = 0; i < 4; i++) this.next();
+  }
+
+  next(): number {
+    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  range(lo: number, hi: number): number {
+    return lo + this.int(hi - lo + 1);
+  }
+
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+
+  pick<T>(xs: readonly T[]): T {
+    return xs[this.int(xs.length)]!;
+  }
+
+  /** Pick by weight: [[weight, value], ...]. */
+  weighted<T>(xs: readonly (readonly [number, T])[]): T {
+    let total = 0;
+    for (const [w] of xs) total += w;
+    let r = this.next() * total;
+    for (const [w, v] of xs) {
+      if (r < w) return v;
+      r -= w;
+    }
+    return xs[xs.length - 1]![1];
+  }
+}
+
+// ---- the settings both servers run with ---------------------------------------------
+
+export function digestId(userPassword: string): string {
+  const user = userPassword.slice(0, userPassword.indexOf(':'));
+  return `${user}:${crypto.createHash('sha1').update(userPassword, 'utf8').digest('base64')}`;
+}
+
+export const SUPER_CRED = 'super:random-differential';
+
+/**
+ * Settings for both servers: a superDigest (only the cleanup between seeds
+ * uses it) and a container reaper that never runs while a seed does (a reap
+ * takes a zxid at a moment neither server controls).
+ */
+export const serverSettings = {
+  'DigestAuthenticationProvider.superDigest': digestId(SUPER_CRED),
+  'znode.container.checkIntervalMs': 86_400_000,
+} as const;
+
+/** The Apache-only settings (a faster txn log; nothing in a transcript depends on fsync). */
+export const apacheOnlySettings = { forceSync: 'no' } as const;
+
+// ---- the requests ---------------------------------------------------------------------
+
+/** A path: literal, or the n-th (mod count) name a sequential create returned in this run. */
+export type PathSpec = string | { seq: number };
+/** A version: literal, or the last version (or aversion) a reply showed for the path. */
+export type VerSpec = number | 'right' | 'rightA';
+/** Data: null, or len bytes of one letter. */
+export type DataSpec = null | { len: number; fill: number };
+
+export type AclKey = 'open' | 'readOnly' | 'alice' | 'aliceWorldRead' | 'creator' | 'noDelete' | 'ip' | 'empty' | 'null' | 'bobRead'
+  | 'zeroPerms' | 'highPerms' | 'ipNet' | 'worldNoRead';
+
+export type MultiOp =
+  | { t: 'create'; op: 1 | 19; path: PathSpec; flags: number; data: DataSpec; acl: AclKey }
+  | { t: 'delete'; path: PathSpec; version: VerSpec }
+  | { t: 'setData'; path: PathSpec; data: DataSpec; version: VerSpec }
+  | { t: 'check'; path: PathSpec; version: VerSpec };
+
+export type ReadOp = 'getData' | 'exists' | 'getChildren' | 'getChildren2';
+
+export type Op =
+  | { k: 'create'; c: number; op: 1 | 15 | 19; path: PathSpec; flags: number; data: DataSpec; acl: AclKey }
+  | { k: 'delete'; c: number; path: PathSpec; version: VerSpec }
+  | { k: 'setData'; c: number; path: PathSpec; data: DataSpec; version: VerSpec }
+  | { k: 'read'; c: number; op: ReadOp; path: PathSpec; watch: boolean }
+  | { k: 'checkWatches' | 'removeWatches'; c: number; path: PathSpec; type: number }
+  | { k: 'setACL'; c: number; path: PathSpec; acl: AclKey; version: VerSpec }
+  | { k: 'getACL'; c: number; path: PathSpec }
+  | { k: 'addAuth'; c: number; cred: string }
+  | { k: 'sync'; c: number; path: PathSpec }
+  | { k: 'multi'; c: number; ops: MultiOp[] }
+  | { k: 'multiRead'; c: number; ops: { t: 'getData' | 'getChildren'; path: PathSpec; watch: boolean }[] }
+  | { k: 'getAllChildrenNumber'; c: number; path: PathSpec }
+  | { k: 'getEphemerals'; c: number; prefix: string }
+  | { k: 'closeSession'; c: number }
+  | { k: 'whoAmI'; c: number }
+  /** Requests sent back to back on one connection before any reply is read. */
+  | { k: 'burst'; c: number; ops: Op[] };
+
+export interface Sequence {
+  seed: number;
+  conns: number;
+  ops: Op[];
+}
+
+const L1 = ['a', 'b', 'c'] as const;
+const L2 = ['a', 'b', 'c', 'd'] as const;
+/** Paths with valid framing that the servers must refuse or treat specially (never "" for reads: the root differs). */
+const ODD_PATHS = ['/r/a/', '/r/a//b', '/r/a/.', '/r/..', '/r/./a', 'r/a', '/r/a\u0000', '//r'];
+const ODD_WRITE_PATHS = [...ODD_PATHS, ''];
+const CREDS = ['alice:secret', 'bob:pw', 'alice:wrong'];
+
+function genPath(g: Prng): PathSpec {
+  const r = g.next();
+  if (r < 0.04) return '/r';
+  if (r < 0.12) return { seq: g.int(1000) };
+  const a = g.pick(L1);
+  if (r < 0.45) return `/r/${a}`;
+  const b = g.pick(L2);
+  if (r < 0.96) return `/r/${a}/${b}`;
+  return `/r/${a}/${b}/${g.pick(['a', 'b'])}`;
+}
+
+function genWritePath(g: Prng): PathSpec {
+  return g.chance(0.04) ? g.pick(ODD_WRITE_PATHS) : genPath(g);
+}
+
+function genReadPath(g: Prng): PathSpec {
+  return g.chance(0.04) ? g.pick(ODD_PATHS) : genPath(g);
+}
+
+function genVersion(g: Prng): VerSpec {
+  return g.weighted<VerSpec>([
+    [30, -1], [35, 'right'], [10, 0], [10, 1], [5, g.range(2, 5)],
+    [3, -2], [2, -100], [1, -2147483648], [1, 2147483647],
+  ]);
+}
+
+function genData(g: Prng): DataSpec {
+  const fill = 97 + g.int(26);
+  return g.weighted<DataSpec>([
+    [8, null], [8, { len: 0, fill }], [60, { len: g.range(1, 20), fill }],
+    [20, { len: g.range(21, 2000), fill }], [4, { len: g.range(2001, 100_000), fill }],
+  ]);
+}
+
+function genAcl(g: Prng): AclKey {
+  return g.weighted<AclKey>([
+    [55, 'open'], [8, 'readOnly'], [7, 'alice'], [7, 'aliceWorldRead'], [6, 'creator'],
+    [5, 'noDelete'], [4, 'ip'], [2, 'empty'], [2, 'null'], [4, 'bobRead'],
+    [1, 'zeroPerms'], [1, 'highPerms'], [2, 'ipNet'], [2, 'worldNoRead'],
+  ]);
+}
+
+function genFlags(g: Prng): number {
+  return g.weighted([[34, 0], [20, 1], [16, 2], [16, 3], [12, 4], [1, 5], [1, 6], [1, 7], [1, -1]] as const);
+}
+
+/**
+ * A create's path: never a sequential child of "/" (its suffix comes from the
+ * root's cversion, which differs between a shared and a fresh server).
+ */
+function genCreatePath(g: Prng, flags: number): PathSpec {
+  const p = genWritePath(g);
+  return (flags === 2 || flags === 3) && (p === '/r' || p === '//r') ? '/r/b' : p;
+}
+
+function genCreate(g: Prng, c: number): Op {
+  const flags = genFlags(g);
+  let op: 1 | 15 | 19 = g.chance(0.5) ? 1 : 15;
+  if (flags === 4 && g.chance(0.5)) op = 19;
+  else if (g.chance(0.03)) op = 19;
+  return { k: 'create', c, op, path: genCreatePath(g, flags), flags, data: genData(g), acl: genAcl(g) };
+}
+
+function genMultiOp(g: Prng): MultiOp {
+  switch (g.weighted([[40, 'create'], [20, 'delete'], [25, 'setData'], [15, 'check']] as const)) {
+    case 'create': {
+      const flags = g.weighted([[40, 0], [15, 1], [15, 2], [10, 3], [10, 4], [1, 7], [1, 5]] as const);
+      const op = (flags === 4 && g.chance(0.4)) || g.chance(0.03) ? 19 : 1;
+      return { t: 'create', op, path: genCreatePath(g, flags), flags, data: genData(g), acl: genAcl(g) };
+    }
+    case 'delete': return { t: 'delete', path: genWritePath(g), version: genVersion(g) };
+    case 'setData': return { t: 'setData', path: genWritePath(g), data: genData(g), version: genVersion(g) };
+    case 'check': return { t: 'check', path: genWritePath(g), version: genVersion(g) };
+  }
+}
+
+/**
+ * One op (not a burst, not a closeSession). Two kinds are left out of bursts
+ * (requests sent before the earlier ones are answered), where Apache's
+ * answers depend on timing:
+ *   - addAuth: Apache answers it on the connection's I/O thread, ahead of
+ *     earlier requests still in its pipeline;
+ *   - setACL: Apache's pending change record for a setACL keeps the node's
+ *     old ACL, so a request prepared before the setACL is applied is checked
+ *     against the old ACL, one prepared after against the new one;
+ *   - createContainer with an ephemeral flag: Apache's pending change record
+ *     says ephemeral, the applied node is a container, so a child created
+ *     right behind it gets NOCHILDRENFOREPHEMERALS or not (in a burst such a
+ *     createContainer gets the container flag).
+ */
+function genSimple(g: Prng, c: number, inBurst = false): Op {
+  const kind = g.weighted([
+    [24, 'create'], [10, 'delete'], [10, 'setData'], [22, 'read'], [4, 'watches'], [4, 'setACL'], [3, 'getACL'],
+    [2, 'addAuth'], [2, 'sync'], [8, 'multi'], [3, 'multiRead'], [2, 'count'], [2, 'ephemerals'], [1, 'whoAmI'],
+  ] as const);
+  switch (kind) {
+    case 'create': {
+      const op = genCreate(g, c);
+      return inBurst && op.k === 'create' && op.op === 19 && (op.flags === 1 || op.flags === 3) ? { ...op, flags: 4 } : op;
+    }
+    case 'delete': return { k: 'delete', c, path: genWritePath(g), version: genVersion(g) };
+    case 'setData': return { k: 'setData', c, path: genWritePath(g), data: genData(g), version: genVersion(g) };
+    case 'read': return { k: 'read', c, op: g.pick(['getData', 'exists', 'getChildren', 'getChildren2'] as const), path: genReadPath(g), watch: g.chance(0.5) };
+    case 'watches': return { k: g.chance(0.5) ? 'checkWatches' : 'removeWatches', c, path: genPath(g), type: g.pick([1, 2, 3]) };
+    case 'setACL': {
+      const path = genWritePath(g);
+      const acl = genAcl(g);
+      const version = g.weighted<VerSpec>([[40, -1], [40, 'rightA'], [10, 0], [10, 1], [3, -2]]);
+      return inBurst ? { k: 'getACL', c, path: path === '' ? '/r/a/' : path } : { k: 'setACL', c, path, acl, version };
+    }
+    case 'getACL': return { k: 'getACL', c, path: genReadPath(g) };
+    case 'addAuth':
+      if (inBurst) return { k: 'read', c, op: 'exists', path: genPath(g), watch: false };
+      return { k: 'addAuth', c, cred: g.pick(CREDS) };
+    case 'sync': return { k: 'sync', c, path: g.chance(0.1) ? g.pick(['', '/r/a/', 'rel']) : genPath(g) };
+    case 'multi': {
+      const n = g.weighted([[3, 0], [25, 1], [30, 2], [25, 3], [12, 4], [5, 6]] as const);
+      const ops: MultiOp[] = [];
+      for (let i = 0; i < n; i++) ops.push(genMultiOp(g));
+      return { k: 'multi', c, ops };
+    }
+    case 'multiRead': {
+      const n = g.range(1, 4);
+      const ops: { t: 'getData' | 'getChildren'; path: PathSpec; watch: boolean }[] = [];
+      for (let i = 0; i < n; i++) ops.push({ t: g.chance(0.5) ? 'getData' : 'getChildren', path: genReadPath(g), watch: g.chance(0.3) });
+      return { k: 'multiRead', c, ops };
+    }
+    case 'count': return { k: 'getAllChildrenNumber', c, path: genReadPath(g) };
+    case 'ephemerals': return { k: 'getEphemerals', c, prefix: g.pick(['/', '/r', '/r/', '/r/a', '/r/b/', '/r/c/a', '/x']) };
+    case 'whoAmI': return { k: 'whoAmI', c };
+  }
+}
+
+/**
+ * Inputs on which zoonode differs from Apache 3.8 on purpose (README,
+ * Compatibility notes), rewritten after generation so the rest of a seed's
+ * sequence stays the same:
+ *   - containerHeader: a createContainer op inside a multi whose flags are
+ *     not the container mode becomes a create. zoonode keeps the header's
+ *     type as Apache 3.9 does (a container); 3.8 types the op by its flags.
+ * generate() rewrites them unless told otherwise (avoid: []).
+ */
+export type Avoid = 'containerHeader';
+export const DELIBERATE: readonly Avoid[] = ['containerHeader'];
+
+export interface GenOptions {
+  /** Requests per sequence (default 200-400, from the seed). */
+  length?: number;
+  avoid?: readonly Avoid[];
+}
+
+function applyAvoid(op: Op, avoid: ReadonlySet<Avoid>): Op {
+  switch (op.k) {
+    case 'burst': return { ...op, ops: op.ops.map((o) => applyAvoid(o, avoid)) };
+    case 'multi': return {
+      ...op,
+      ops: op.ops.map((m) => {
+        if (m.t !== 'create' || !avoid.has('containerHeader') || m.op !== 19 || m.flags === 4) return m;
+        return { ...m, op: 1 as const };
+      }),
+    };
+    default: return op;
+  }
+}
+
+/** The sequence of a seed: a pure function of (seed, options). */
+export function generate(seed: number, opts: GenOptions = {}): Sequence {
+  const g = new Prng(seed);
+  const conns = g.chance(0.5) ? 2 : 3;
+  const length = opts.length ?? g.range(200, 400);
+  const ops: Op[] = [{ k: 'create', c: 0, op: 1, path: '/r', flags: 0, data: null, acl: 'open' }];
+  // Runs of requests on one connection, switching often so watches fire across sessions.
+  let c = 0;
+  while (ops.length < length) {
+    if (g.chance(0.45)) c = g.int(conns);
+    const r = g.next();
+    if (r < 0.01) ops.push({ k: 'closeSession', c });
+    else if (r < 0.04) {
+      const n = g.range(2, 4);
+      const burst: Op[] = [];
+      for (let i = 0; i < n; i++) burst.push(genSimple(g, c, true));
+      ops.push({ k: 'burst', c, ops: burst });
+    } else ops.push(genSimple(g, c));
+  }
+  const avoid = new Set(opts.avoid ?? DELIBERATE);
+  return { seed, conns, ops: avoid.size === 0 ? ops : ops.map((o) => applyAvoid(o, avoid)) };
+}
+
+// ---- running a sequence ----------------------------------------------------------------
+
+const ALL = 31;
+const ALICE = digestId('alice:secret');
+const BOB = digestId('bob:pw');
+
+export function aclOf(key: AclKey): RequestACL[] | null {
+  const a = (perms: number, scheme: string, id: string): RequestACL => ({ perms, id: { scheme, id } });
+  switch (key) {
+    case 'open': return OPEN_ACL;
+    case 'readOnly': return [a(1, 'world', 'anyone')];
+    case 'alice': return [a(ALL, 'digest', ALICE)];
+    case 'aliceWorldRead': return [a(ALL, 'digest', ALICE), a(1, 'world', 'anyone')];
+    case 'creator': return [a(ALL, 'auth', '')];
+    case 'noDelete': return [a(ALL & ~8, 'world', 'anyone')];
+    case 'ip': return [a(ALL, 'ip', '127.0.0.1')];
+    case 'empty': return [];
+    case 'null': return null;
+    case 'bobRead': return [a(1 | 16, 'digest', BOB), a(2 | 4 | 8, 'world', 'anyone')];
+    case 'zeroPerms': return [a(0, 'world', 'anyone')];
+    case 'highPerms': return [a(0x7fffffff, 'world', 'anyone')];
+    case 'ipNet': return [a(ALL, 'ip', '127.0.0.0/8')];
+    case 'worldNoRead': return [a(ALL & ~1, 'world', 'anyone')];
+  }
+}
+
+function dataOf(d: DataSpec): Buffer | null {
+  return d === null ? null : Buffer.alloc(d.len, d.fill);
+}
+
+function showData(d: DataSpec): string {
+  return d === null ? 'null' : `${d.len}x${String.fromCharCode(d.fill)}`;
+}
+
+const CONN_NAMES = ['A', 'B', 'C'];
+
+/** Per-run state resolved from the run's own replies. */
+class State {
+  readonly versions = new Map<string, { version: number; aversion: number }>();
+  readonly seqPaths: string[] = [];
+  /** Current connection per slot, and how many sessions each slot had. */
+  readonly conns: (Conn | null)[] = [];
+  readonly generation: number[] = [];
+}
+
+function resolvePath(st: State, p: PathSpec): string {
+  if (typeof p === 'string') return p;
+  if (st.seqPaths.length === 0) return '/r/a';
+  return st.seqPaths[p.seq % st.seqPaths.length]!;
+}
+
+function resolveVersion(st: State, path: string, v: VerSpec): number {
+  if (typeof v === 'number') return v;
+  const known = st.versions.get(path);
+  if (known === undefined) return 0;
+  return v === 'right' ? known.version : known.aversion;
+}
+
+/** A multi's sub-op with its path and version resolved now: its description and how to write it. */
+function prepMultiOp(st: State, m: MultiOp): { desc: string; path: string; write: (w: Writer) => void } {
+  const hdr = (w: Writer, type: number) => { w.int(type).bool(false).int(-1); };
+  const path = resolvePath(st, m.path);
+  switch (m.t) {
+    case 'create':
+      return {
+        desc: `${m.op === 19 ? 'createContainer' : 'create'} ${JSON.stringify(path)} f=${m.flags} d=${showData(m.data)} acl=${m.acl}`,
+        path,
+        write: (w) => { hdr(w, m.op); writeCreate(w, { path, data: dataOf(m.data), acl: aclOf(m.acl), flags: m.flags, ttl: -1 }, false); },
+      };
+    case 'delete': {
+      const version = resolveVersion(st, path, m.version);
+      return { desc: `delete ${JSON.stringify(path)} v=${version}`, path, write: (w) => { hdr(w, OpCode.delete); writePathVersion(w, { path, version }); } };
+    }
+    case 'setData': {
+      const version = resolveVersion(st, path, m.version);
+      return {
+        desc: `setData ${JSON.stringify(path)} d=${showData(m.data)} v=${version}`,
+        path,
+        write: (w) => { hdr(w, OpCode.setData); writeSetData(w, { path, data: dataOf(m.data), version }); },
+      };
+    }
+    case 'check': {
+      const version = resolveVersion(st, path, m.version);
+      return { desc: `check ${JSON.stringify(path)} v=${version}`, path, write: (w) => { hdr(w, OpCode.check); writePathVersion(w, { path, version }); } };
+    }
+  }
+}
+
+/** A multi reply body whatever its header's err (compat-wire decodes it only for err 0). */
+function decodeMultiBody(run: Run, r: Reader): unknown {
+  const results: unknown[] = [];
+  try {
+    for (let i = 0; i < 10000; i++) {
+      const type = r.int();
+      const done = r.bool();
+      const err = r.int();
+      if (done) return { results, end: [type, err], trailing: r.remaining() };
+      switch (type) {
+        case OpCode.create: results.push({ type, err, path: r.ustring() }); break;
+        case OpCode.create2: results.push({ type, err, path: r.ustring(), stat: run.stat(readStat(r)) }); break;
+        case OpCode.setData: results.push({ type, err, stat: run.stat(readStat(r)) }); break;
+        case OpCode.error: results.push({ type, err, errorResponse: r.int() }); break;
+        default: results.push({ type, err });
+      }
+    }
+  } catch (e) {
+    return { results, decodeError: String(e) };
+  }
+  return { results, unterminated: true };
+}
+
+/** What one request is: its label, how to write it and how to read its reply. */
+interface Prepared {
+  label: string;
+  type: number;
+  write: (w: Writer) => void;
+  kind: Parameters<Conn['req']>[3];
+  path?: string;
+  /** After the reply (state updates). */
+  after?: (step: Step & { reply: Reply }) => void;
+}
+
+function trackStat(st: State, path: string, body: unknown): void {
+  const b = body as { stat?: { version: number; aversion: number } } | undefined;
+  if (b?.stat !== undefined) st.versions.set(path, { version: b.stat.version, aversion: b.stat.aversion });
+}
+
+function prepare(st: State, run: Run, op: Op, n: string): Prepared {
+  switch (op.k) {
+    case 'create': {
+      const path = resolvePath(st, op.path);
+      const name = op.op === 1 ? 'create' : op.op === 15 ? 'create2' : 'createContainer';
+      return {
+        label: `${n} ${name} ${JSON.stringify(path)} f=${op.flags} d=${showData(op.data)} acl=${op.acl}`,
+        type: op.op,
+        write: (w) => writeCreate(w, { path, data: dataOf(op.data), acl: aclOf(op.acl), flags: op.flags, ttl: -1 }, false),
+        kind: op.op === 1 ? 'path' : 'pathStat',
+        after: (s) => {
+          if (s.err !== 0) return;
+          const b = s.body as { path: string; stat?: { version: number; aversion: number } };
+          if (op.flags === 2 || op.flags === 3) st.seqPaths.push(b.path);
+          trackStat(st, b.path, b);
+          if (b.stat === undefined) st.versions.set(b.path, { version: 0, aversion: 0 });
+        },
+      };
+    }
+    case 'delete': {
+      const path = resolvePath(st, op.path);
+      const version = resolveVersion(st, path, op.version);
+      return {
+        label: `${n} delete ${JSON.stringify(path)} v=${version}`,
+        type: OpCode.delete,
+        write: (w) => writePathVersion(w, { path, version }),
+        kind: 'none',
+        after: (s) => { if (s.err === 0) st.versions.delete(path); },
+      };
+    }
+    case 'setData': {
+      const path = resolvePath(st, op.path);
+      const version = resolveVersion(st, path, op.version);
+      return {
+        label: `${n} setData ${JSON.stringify(path)} d=${showData(op.data)} v=${version}`,
+        type: OpCode.setData,
+        write: (w) => writeSetData(w, { path, data: dataOf(op.data), version }),
+        kind: 'stat',
+        after: (s) => { if (s.err === 0) trackStat(st, path, s.body); },
+      };
+    }
+    case 'read': {
+      const path = resolvePath(st, op.path);
+      const type = { getData: OpCode.getData, exists: OpCode.exists, getChildren: OpCode.getChildren, getChildren2: OpCode.getChildren2 }[op.op];
+      const kind = ({ getData: 'dataStat', exists: 'stat', getChildren: 'children', getChildren2: 'children2' } as const)[op.op];
+      return {
+        label: `${n} ${op.op} ${JSON.stringify(path)}${op.watch ? ' watch' : ''}`,
+        type,
+        write: (w) => writePathWatch(w, { path, watch: op.watch }),
+        kind,
+        after: (s) => { if (s.err === 0) trackStat(st, path, s.body); },
+      };
+    }
+    case 'checkWatches':
+    case 'removeWatches': {
+      const path = resolvePath(st, op.path);
+      return {
+        label: `${n} ${op.k} ${JSON.stringify(path)} type=${op.type}`,
+        type: op.k === 'checkWatches' ? OpCode.checkWatches : OpCode.removeWatches,
+        write: (w) => { w.ustring(path).int(op.type); },
+        kind: 'none',
+      };
+    }
+    case 'setACL': {
+      const path = resolvePath(st, op.path);
+      const version = resolveVersion(st, path, op.version);
+      return {
+        label: `${n} setACL ${JSON.stringify(path)} acl=${op.acl} v=${version}`,
+        type: OpCode.setACL,
+        write: (w) => { w.ustring(path); writeAclList(w, aclOf(op.acl)); w.int(version); },
+        kind: 'stat',
+        after: (s) => { if (s.err === 0) trackStat(st, path, s.body); },
+      };
+    }
+    case 'getACL': {
+      const path = resolvePath(st, op.path);
+      return {
+        label: `${n} getACL ${JSON.stringify(path)}`,
+        type: OpCode.getACL,
+        write: (w) => { w.ustring(path); },
+        kind: 'aclStat',
+        after: (s) => { if (s.err === 0) trackStat(st, path, s.body); },
+      };
+    }
+    case 'addAuth':
+      return {
+        label: `${n} addAuth digest ${op.cred}`,
+        type: OpCode.auth,
+        write: (w) => { w.int(0).ustring('digest').buffer(Buffer.from(op.cred, 'utf8')); },
+        kind: 'none',
+      };
+    case 'sync': {
+      const path = resolvePath(st, op.path);
+      return { label: `${n} sync ${JSON.stringify(path)}`, type: OpCode.sync, write: (w) => { w.ustring(path); }, kind: 'path' };
+    }
+    case 'getAllChildrenNumber': {
+      const path = resolvePath(st, op.path);
+      return { label: `${n} getAllChildrenNumber ${JSON.stringify(path)}`, type: OpCode.getAllChildrenNumber, write: (w) => { w.ustring(path); }, kind: 'int' };
+    }
+    case 'whoAmI':
+      return { label: `${n} whoAmI`, type: OpCode.whoAmI, write: () => {}, kind: 'whoAmI' };
+    case 'getEphemerals':
+      return { label: `${n} getEphemerals ${JSON.stringify(op.prefix)}`, type: OpCode.getEphemerals, write: (w) => { w.ustring(op.prefix); }, kind: 'stringSet' };
+    case 'multi': {
+      const parts = op.ops.map((m) => prepMultiOp(st, m));
+      return {
+        label: `${n} multi [${parts.map((p) => p.desc).join('; ')}]`,
+        type: OpCode.multi,
+        write: (w) => {
+          for (const p of parts) p.write(w);
+          w.int(-1).bool(true).int(-1);
+        },
+        kind: 'multi',
+        after: (s) => {
+          if (s.err !== 0) {
+            run.note(`${n} multi body (err ${s.err})`, decodeMultiBody(run, s.reply.body));
+            return;
+          }
+          const b = s.body as { results?: { type: number; path?: string; stat?: unknown }[] };
+          const results = b.results ?? [];
+          op.ops.forEach((m, i) => {
+            const r = results[i];
+            if (r === undefined) return;
+            if (m.t === 'create' && r.path != null) {
+              if (m.flags === 2 || m.flags === 3) st.seqPaths.push(r.path);
+              st.versions.set(r.path, { version: 0, aversion: 0 });
+            } else if (m.t === 'setData') {
+              trackStat(st, parts[i]!.path, r);
+            } else if (m.t === 'delete') {
+              st.versions.delete(parts[i]!.path);
+            }
+          });
+        },
+      };
+    }
+    case 'multiRead': {
+      const paths = op.ops.map((m) => ({ ...m, path: resolvePath(st, m.path) }));
+      return {
+        label: `${n} multiRead [${paths.map((m) => `${m.t} ${JSON.stringify(m.path)}${m.watch ? ' watch' : ''}`).join('; ')}]`,
+        type: OpCode.multiRead,
+        write: (w) => {
+          for (const m of paths) {
+            w.int(m.t === 'getData' ? OpCode.getData : OpCode.getChildren).bool(false).int(-1);
+            writePathWatch(w, { path: m.path, watch: m.watch });
+          }
+          w.int(-1).bool(true).int(-1);
+        },
+        kind: 'multi',
+        after: (s) => {
+          if (s.err !== 0) run.note(`${n} multiRead body (err ${s.err})`, decodeMultiBody(run, s.reply.body));
+        },
+      };
+    }
+    case 'closeSession':
+    case 'burst':
+      throw new Error(`prepare: ${op.k} is handled by the runner`);
+  }
+}
+
+function writeAclList(w: Writer, acl: RequestACL[] | null): void {
+  if (acl === null) { w.int(-1); return; }
+  w.int(acl.length);
+  for (const a of acl) {
+    w.int(a.perms).ustring(a.id.scheme).ustring(a.id.id);
+  }
+}
+
+/** A short description of an op as generated (before resolution), for repro listings. */
+export function describeOp(op: Op): string {
+  const p = (x: PathSpec) => (typeof x === 'string' ? JSON.stringify(x) : `seq#${x.seq}`);
+  const who = CONN_NAMES[op.c] ?? `c${op.c}`;
+  switch (op.k) {
+    case 'create': return `${who} ${op.op === 1 ? 'create' : op.op === 15 ? 'create2' : 'createContainer'} ${p(op.path)} f=${op.flags} d=${showData(op.data)} acl=${op.acl}`;
+    case 'delete': return `${who} delete ${p(op.path)} v=${op.version}`;
+    case 'setData': return `${who} setData ${p(op.path)} d=${showData(op.data)} v=${op.version}`;
+    case 'read': return `${who} ${op.op} ${p(op.path)}${op.watch ? ' watch' : ''}`;
+    case 'checkWatches': case 'removeWatches': return `${who} ${op.k} ${p(op.path)} type=${op.type}`;
+    case 'setACL': return `${who} setACL ${p(op.path)} acl=${op.acl} v=${op.version}`;
+    case 'getACL': return `${who} getACL ${p(op.path)}`;
+    case 'addAuth': return `${who} addAuth digest ${op.cred}`;
+    case 'sync': return `${who} sync ${p(op.path)}`;
+    case 'getAllChildrenNumber': return `${who} getAllChildrenNumber ${p(op.path)}`;
+    case 'getEphemerals': return `${who} getEphemerals ${JSON.stringify(op.prefix)}`;
+    case 'closeSession': return `${who} closeSession (then a new session)`;
+    case 'whoAmI': return `${who} whoAmI`;
+    case 'multi': return `${who} multi [${op.ops.map((m) => {
+      switch (m.t) {
+        case 'create': return `${m.op === 19 ? 'createContainer' : 'create'} ${p(m.path)} f=${m.flags} d=${showData(m.data)} acl=${m.acl}`;
+        case 'delete': return `delete ${p(m.path)} v=${m.version}`;
+        case 'setData': return `setData ${p(m.path)} d=${showData(m.data)} v=${m.version}`;
+        case 'check': return `check ${p(m.path)} v=${m.version}`;
+      }
+    }).join('; ')}]`;
+    case 'multiRead': return `${who} multiRead [${op.ops.map((m) => `${m.t} ${p(m.path)}${m.watch ? ' watch' : ''}`).join('; ')}]`;
+    case 'burst': return `${who} burst {${op.ops.map((o) => describeOp(o).slice(who.length + 1)).join('; ')}}`;
+  }
+}
+
+async function openSlot(run: Run, st: State, slot: number): Promise<Conn> {
+  const gen = (st.generation[slot] ?? 0) + 1;
+  st.generation[slot] = gen;
+  const label = `${CONN_NAMES[slot]}${gen === 1 ? '' : gen}`;
+  const c = await run.connect(label);
+  st.conns[slot] = c;
+  return c;
+}
+
+/** Run a sequence on a Run (the scenario; the caller closes the Run). */
+export async function runSequence(run: Run, seq: Sequence): Promise<void> {
+  const st = new State();
+  for (let i = 0; i < seq.conns; i++) await openSlot(run, st, i);
+  for (let i = 0; i < seq.ops.length; i++) {
+    const op = seq.ops[i]!;
+    const n = `#${i}`;
+    let conn = st.conns[op.c];
+    if (conn === undefined || conn === null) throw new Error(`op ${i}: no connection ${op.c}`);
+    if (conn.client.closed) {
+      run.note(`${n} connection ${conn.label} found closed by the server`, true);
+      conn = await openSlot(run, st, op.c);
+    }
+    try {
+      if (op.k === 'closeSession') {
+        const s = await conn.closeSession(`${n} closeSession`);
+        let closed = true;
+        try {
+          await conn.client.waitClosed(5000);
+        } catch {
+          closed = false;
+        }
+        if (s.err !== 0 || !closed) run.note(`${n} closeSession`, { err: s.err, closedByServer: closed });
+        conn.client.destroy();
+        await openSlot(run, st, op.c);
+      } else if (op.k === 'burst') {
+        const preps: Prepared[] = op.ops.map((o, j) => prepare(st, run, o, `${n}.${j}`));
+        const c = conn;
+        const all = preps.map((p) => c.req(p.label, p.type, p.write, p.kind).then((s) => { p.after?.(s); return s; }));
+        await Promise.all(all);
+      } else {
+        const p = prepare(st, run, op, n);
+        const s = await conn.req(p.label, p.type, p.write, p.kind);
+        p.after?.(s);
+      }
+    } catch (e) {
+      // No reply (a timeout, a closed connection): note it; the next op on this slot reconnects.
+      run.note(`${n} failed`, String((e as Error).message).replace(/^\S+ /, ''));
+      if (!conn.client.closed) {
+        // A server that stopped answering: stop here rather than wait on every later op.
+        throw Object.assign(new Error(`op ${i} (${describeOp(op)}): ${(e as Error).message}`), { abort: true });
+      }
+    }
+  }
+}
+
+/** Run a sequence against a target, returning its transcript (sessions closed afterwards). */
+export async function runOn(target: Target, seq: Sequence): Promise<Transcript> {
+  const run = new Run(target, { absoluteZxids: false });
+  try {
+    await runSequence(run, seq);
+    await run.closeAll();
+  } catch (e) {
+    run.note('aborted', (e as Error).message.replace(target.name, '<server>'));
+    await run.closeAll().catch(() => {});
+  } finally {
+    run.destroyAll();
+  }
+  return run.transcript;
+}
+
+// ---- cleanup between seeds on a shared server ----------------------------------------
+
+/** Remove a subtree as the superDigest user (outside any transcript). */
+export async function removeTree(target: Target, root = '/r'): Promise<void> {
+  const c = await ZkClient.connect(target.host, target.port, { ping: false });
+  try {
+    const auth = await withTimeout(c.request(OpCode.auth, (w) => { w.int(0).ustring('digest').buffer(Buffer.from(SUPER_CRED)); }), 5000, 'cleanup auth');
+    if (auth.hdr.err !== 0) throw new Error(`cleanup: addauth super failed (${auth.hdr.err})`);
+    const del = async (p: string, depth: number): Promise<void> => {
+      if (depth > 50) throw new Error(`cleanup: ${p} too deep`);
+      const r = await withTimeout(c.request(OpCode.getChildren, (w) => writePathWatch(w, { path: p, watch: false })), 5000, 'cleanup getChildren');
+      if (r.hdr.err === -101) return;
+      if (r.hdr.err !== 0) throw new Error(`cleanup: getChildren ${p}: ${r.hdr.err}`);
+      const n = r.body.int();
+      const kids: string[] = [];
+      for (let i = 0; i < n; i++) kids.push(r.body.ustring()!);
+      for (const k of kids) await del(`${p}/${k}`, depth + 1);
+      const d = await withTimeout(c.request(OpCode.delete, (w) => writePathVersion(w, { path: p, version: -1 })), 5000, 'cleanup delete');
+      if (d.hdr.err !== 0 && d.hdr.err !== -101) throw new Error(`cleanup: delete ${p}: ${d.hdr.err}`);
+    };
+    await del(root, 0);
+  } finally {
+    await c.close();
+  }
+}
+
+// ---- comparing -------------------------------------------------------------------------
+
+export interface Difference {
+  /** The op (index into the sequence) the difference shows at. */
+  op: number;
+  /**
+   * The first op that may have caused it: for a difference in a
+   * connection's arrivals, the op after the last reply both agree on there
+   * (another connection's write in between fired the event); else op.
+   */
+  from: number;
+  where: string;
+  apache: string;
+  zoonode: string;
+  /** A short key to tell differences apart while minimizing. */
+  signature: string;
+}
+
+const NOWATCHER = -121;
+
+/** Why a step difference is one of README's deliberate ones, or null. */
+export function acceptedDifference(a: Step, z: Step): string | null {
+  if (/^#[\d.]+ checkWatches /.test(a.label) && a.label === z.label && a.err === 0 && z.err === NOWATCHER &&
+    a.xid === z.xid && a.zxid === z.zxid) {
+    return 'README: checkWatches matches only the asking connection\'s own watches (3.9); 3.8 matches any connection\'s';
+  }
+  return null;
+}
+
+function opIndexOfLabel(label: string | undefined): number {
+  const m = /#(\d+)/.exec(label ?? '');
+  return m === null ? Number.MAX_SAFE_INTEGER : Number(m[1]);
+}
+
+function opKindOfLabel(label: string | undefined): string {
+  const m = /^#[\d.]+ (\S+)/.exec(label ?? '');
+  return m === null ? '?' : m[1]!;
+}
+
+function changedFields(a: unknown, z: unknown): string[] {
+  if (a === undefined || z === undefined || a === null || z === null || typeof a !== 'object' || typeof z !== 'object') return ['whole'];
+  const keys = new Set([...Object.keys(a), ...Object.keys(z)]);
+  const out: string[] = [];
+  for (const k of keys) {
+    if (JSON.stringify((a as Record<string, unknown>)[k]) !== JSON.stringify((z as Record<string, unknown>)[k])) out.push(k);
+  }
+  return out.sort();
+}
+
+/** Every difference (earliest op first), with the accepted ones apart. */
+/** The ops around a difference, described, for a message (at most `max` lines). */
+export function contextOf(seq: Sequence, d: Difference, max = 14): string[] {
+  const last = Math.min(d.op, seq.ops.length - 1);
+  const first = Math.max(0, Math.min(d.from, last - 3), last - max + 1);
+  const out: string[] = [];
+  for (let i = first; i <= last; i++) out.push(`#${i} ${describeOp(seq.ops[i]!)}`);
+  return out;
+}
+
+export function compare(apache: Transcript, zoonode: Transcript): { diffs: Difference[]; accepted: string[] } {
+  const diffs: Difference[] = [];
+  const accepted: string[] = [];
+  const n = Math.max(apache.steps.length, zoonode.steps.length);
+  for (let i = 0; i < n; i++) {
+    const a = apache.steps[i];
+    const z = zoonode.steps[i];
+    const as = JSON.stringify(a);
+    const zs = JSON.stringify(z);
+    if (as === zs) continue;
+    if (a !== undefined && z !== undefined) {
+      const why = acceptedDifference(a, z);
+      if (why !== null) { accepted.push(`${a.label}: ${why}`); continue; }
+    }
+    const fields = changedFields(a, z);
+    const op = Math.min(opIndexOfLabel(a?.label), opIndexOfLabel(z?.label));
+    diffs.push({
+      op,
+      from: op,
+      where: `step ${i} (${a?.label ?? z?.label})`,
+      apache: as ?? 'none',
+      zoonode: zs ?? 'none',
+      signature: `step ${opKindOfLabel(a?.label ?? z?.label)} ${fields.join(',')} ` +
+        `err ${a?.err ?? '-'}/${z?.err ?? '-'}` + (fields.includes('body') ? ` body ${bodyFields(a, z)}` : ''),
+    });
+    break;
+  }
+  for (const c of new Set([...Object.keys(apache.arrivals), ...Object.keys(zoonode.arrivals)])) {
+    const a0 = apache.arrivals[c] ?? [];
+    const z0 = zoonode.arrivals[c] ?? [];
+    const a = sortDeletionRuns(a0);
+    const z = sortDeletionRuns(z0);
+    if (JSON.stringify(a) === JSON.stringify(z) && JSON.stringify(a0) !== JSON.stringify(z0)) {
+      accepted.push(`arrivals on ${c}: a closed session's ephemerals deleted in another order (Apache: HashSet order)`);
+    }
+    const len = Math.max(a.length, z.length);
+    for (let j = 0; j < len; j++) {
+      if (a[j] === z[j]) continue;
+      const nextReply = (xs: string[]) => xs.slice(j).find((s) => s.startsWith('reply #'));
+      const opIdx = Math.min(opIndexOfLabel(nextReply(a)), opIndexOfLabel(nextReply(z)));
+      const lastAgreed = a.slice(0, j).reverse().find((s) => s.startsWith('reply #'));
+      const from = lastAgreed === undefined ? 0 : opIndexOfLabel(lastAgreed) + 1;
+      const strip = (s: string | undefined) => (s ?? 'none').replace(/^reply #[\d.]+ (\S+).*/, 'reply $1').replace(/ hdr=.*/, '');
+      diffs.push({
+        op: opIdx,
+        from: Math.min(from, opIdx),
+        where: `arrivals on ${c} at ${j}`,
+        apache: JSON.stringify(a.slice(Math.max(0, j - 2), j + 3)),
+        zoonode: JSON.stringify(z.slice(Math.max(0, j - 2), j + 3)),
+        signature: `arrival ${strip(a[j])} / ${strip(z[j])}`,
+      });
+      break;
+    }
+  }
+  for (const k of new Set([...Object.keys(apache.notes), ...Object.keys(zoonode.notes)])) {
+    const a = JSON.stringify(apache.notes[k] ?? null);
+    const z = JSON.stringify(zoonode.notes[k] ?? null);
+    if (a === z) continue;
+    const op = k === 'aborted' ? Number.MAX_SAFE_INTEGER - 1 : opIndexOfLabel(k);
+    diffs.push({
+      op,
+      from: op,
+      where: `note ${k}`,
+      apache: a,
+      zoonode: z,
+      signature: `note ${k.replace(/^#[\d.]+ /, '')}`,
+    });
+  }
+  diffs.sort((x, y) => x.op - y.op);
+  return { diffs, accepted };
+}
+
+/**
+ * Runs of two or more events with no reply between them that include a
+ * NodeDeleted or NodeChildrenChanged, sorted. A closed session's ephemerals
+ * are deleted in Apache's HashSet order (like children lists, an order
+ * ZooKeeper does not specify), and each deletion fires its node's and its
+ * parent's watches. The price: the order of events within such a run is
+ * compared as a set only (their number and content still count).
+ */
+export function sortDeletionRuns(xs: readonly string[]): string[] {
+  const out: string[] = [];
+  let run: string[] = [];
+  const flush = () => {
+    if (run.length >= 2 && run.some((x) => /^event Node(Deleted|ChildrenChanged) /.test(x))) run.sort();
+    out.push(...run);
+    run = [];
+  };
+  for (const x of xs) {
+    if (x.startsWith('event ')) run.push(x);
+    else { flush(); out.push(x); }
+  }
+  flush();
+  return out;
+}
+
+function bodyFields(a: Step | undefined, z: Step | undefined): string {
+  return changedFields(a?.body, z?.body).join(',');
+}
