@@ -22,10 +22,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startZoonode, workerModes, type TestServer } from '../support/zoonode.js';
 import { isApacheInstalled, startApache } from '../support/apache.js';
+import { runStepProgram, type PyRun, type PyStep } from '../support/py-scenario.js';
 
 const goBinary = '/usr/bin/go';
 const zkPackage = '/usr/share/gocode/src/github.com/samuel/go-zookeeper/zk';
@@ -91,52 +92,12 @@ function scenarioBinary(): string {
   return bin;
 }
 
-type Step = Record<string, unknown> & { step: string; ok: boolean; error?: string; traceback?: string };
-
-interface Run {
-  steps: Map<string, Step>;
-  order: string[];
-  stdout: string;
-  stderr: string;
-  code: number | null;
-  killed: boolean;
-  ms: number;
-}
+type Step = PyStep;
+type Run = PyRun;
 
 /** Runs the scenario against hostPort; never rejects, bounded by processTimeoutMs. */
 function runScenario(hostPort: string): Promise<Run> {
-  const bin = scenarioBinary();
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(bin, [hostPort, root, String(processTimeoutMs / 1000 - 5)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let killed = false;
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { killed = true; child.kill('SIGKILL'); }, processTimeoutMs);
-    let finished = false;
-    const finish = (code: number | null) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      const steps = new Map<string, Step>();
-      const order: string[] = [];
-      for (const line of stdout.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        try {
-          const s = JSON.parse(line) as Step;
-          steps.set(s.step, s);
-          order.push(s.step);
-        } catch {
-          // not ours
-        }
-      }
-      resolve({ steps, order, stdout, stderr, code, killed, ms: Date.now() - started });
-    };
-    child.on('error', (e) => { stderr += String(e); finish(null); });
-    child.on('close', (code) => finish(code));
-  });
+  return runStepProgram(scenarioBinary(), [hostPort, root, String(processTimeoutMs / 1000 - 5)], processTimeoutMs);
 }
 
 // ---- expected values ---------------------------------------------------------------

@@ -6,10 +6,11 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ZK_COMPAT_VERSION } from '../../src/admin/view.js';
 import { startZoonode, workerModes, type TestServer } from '../support/zoonode.js';
+import { runPyScenario, type PyRun, type PyStep } from '../support/py-scenario.js';
 
 const python = '/usr/bin/python3';
 // dist/test/integration → test/support (the .py file is not compiled).
@@ -28,46 +29,12 @@ function kazooAvailable(): string | null {
 
 const skipReason = kazooAvailable();
 
-type Step = Record<string, unknown> & { step: string; ok: boolean; error?: string; traceback?: string };
-
-interface Run {
-  steps: Map<string, Step>;
-  stdout: string;
-  stderr: string;
-  code: number | null;
-  killed: boolean;
-}
+type Step = PyStep;
+type Run = PyRun;
 
 /** Runs the scenario against hostPort; never rejects, bounded by processTimeoutMs. */
 function runScenario(hostPort: string, root: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(python, [script, hostPort, root, String(processTimeoutMs / 1000 - 5)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    let killed = false;
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { killed = true; child.kill('SIGKILL'); }, processTimeoutMs);
-    const finish = (code: number | null) => {
-      clearTimeout(timer);
-      const steps = new Map<string, Step>();
-      for (const line of stdout.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        try {
-          const s = JSON.parse(line) as Step;
-          steps.set(s.step, s);
-        } catch {
-          // not ours
-        }
-      }
-      resolve({ steps, stdout, stderr, code, killed });
-    };
-    child.on('error', (e) => { stderr += String(e); finish(null); });
-    child.on('close', (code) => finish(code));
-  });
+  return runPyScenario(script, [hostPort, root, String(processTimeoutMs / 1000 - 5)], processTimeoutMs);
 }
 
 for (const workers of workerModes) {

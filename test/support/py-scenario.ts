@@ -1,6 +1,7 @@
 // Test support (not a test file): run a kazoo scenario script from
 // test/support with /usr/bin/python3 (never the python3 on PATH: kazoo is the
-// Debian package python3-kazoo) and collect the JSON line it prints per step.
+// Debian package python3-kazoo), or any other scenario program, and collect
+// the JSON line it prints per step.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,6 +28,8 @@ export type PyStep = Record<string, unknown> & { step: string; ok: boolean; erro
 
 export interface PyRun {
   steps: Map<string, PyStep>;
+  /** Step names in the order they were reported. */
+  order: string[];
   stdout: string;
   stderr: string;
   code: number | null;
@@ -35,11 +38,17 @@ export interface PyRun {
 
 /** Runs `python script args...`; never rejects; killed after ms. */
 export function runPyScenario(script: string, args: string[], ms: number): Promise<PyRun> {
+  return runStepProgram(python, [script, ...args], ms, { PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' });
+}
+
+/**
+ * Runs a scenario program (Python, Go, ...) that prints one JSON object per
+ * step ({"step": name, "ok": ..., ...}) and collects them; never rejects;
+ * killed after ms.
+ */
+export function runStepProgram(command: string, args: string[], ms: number, env: NodeJS.ProcessEnv = {}): Promise<PyRun> {
   return new Promise((resolve) => {
-    const child = spawn(python, [script, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
-    });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     killOnExit(child);
     let stdout = '';
     let stderr = '';
@@ -53,16 +62,18 @@ export function runPyScenario(script: string, args: string[], ms: number): Promi
       done = true;
       clearTimeout(timer);
       const steps = new Map<string, PyStep>();
+      const order: string[] = [];
       for (const line of stdout.split('\n')) {
         if (!line.startsWith('{')) continue;
         try {
           const s = JSON.parse(line) as PyStep;
           steps.set(s.step, s);
+          order.push(s.step);
         } catch {
           // not ours
         }
       }
-      resolve({ steps, stdout, stderr, code, killed });
+      resolve({ steps, order, stdout, stderr, code, killed });
     };
     child.on('error', (e) => { stderr += String(e); finish(null); });
     child.on('close', (code) => finish(code));
