@@ -12,8 +12,8 @@
 //     --workers W         zoonode worker threads (default 0)
 //     --json FILE         also write every result as JSON
 //     --avoid a,b         rewrite inputs on which zoonode differs on purpose
-//                         (containerHeader; the default, "known", is all of
-//                         them; "none" keeps every input as generated)
+//                         (containerHeader, watchModes; the default, "known",
+//                         is all of them; "none" keeps every input as generated)
 //     --quiet             print differing seeds only
 //     --dump DIR          write both transcripts and the sequence of every differing seed as JSON
 //     --replay FILE       run the sequence in FILE (a dumped seed-N-seq.json) instead of seeds
