@@ -30,14 +30,14 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startZoonode } from '../support/zoonode.js';
 import { isApacheInstalled, startApache, type ApacheServer } from '../support/apache.js';
 import { isZkCliInstalled, normalizeZkCliOutput, runZkCliScript } from '../support/zkcli-driver.js';
 import { ZkClient } from '../../native-free-bench/zk-client.js';
-import { OpCode, writeCreate, writePathWatch, type ACL, type RequestACL, type Writer } from '../../src/jute/index.js';
+import { digestId } from '../support/zk-tree.js';
+import { OpCode, writeCreate, writePathWatch, type ACL, type RequestACL } from '../../src/jute/index.js';
 import {
   Run, OPEN_ACL, diffTranscripts, killOnExit, requestFrame, type Conn, type Target, type Transcript,
 } from '../support/compat-wire.js';
@@ -53,15 +53,10 @@ const DELETE = 8;
 const ADMIN = 16;
 const ALL = 31;
 
-/** digest scheme id of user:password (user:base64(sha1(user:password))). */
-function digest(userPassword: string): string {
-  const user = userPassword.slice(0, userPassword.indexOf(':'));
-  return `${user}:${crypto.createHash('sha1').update(userPassword, 'utf8').digest('base64')}`;
-}
 
-const SUPER_DIGEST = digest('super:secret');
-const ALICE = digest('alice:secret');
-const BOB = digest('bob:pw');
+const SUPER_DIGEST = digestId('super:secret');
+const ALICE = digestId('alice:secret');
+const BOB = digestId('bob:pw');
 
 const acl = (...entries: [number, string, string][]): ACL[] =>
   entries.map(([perms, scheme, id]) => ({ perms, id: { scheme, id } }));
@@ -129,6 +124,21 @@ function createTTL(c: Conn, label: string, path: string, flags: number, ttl: num
 
 function createContainer(c: Conn, label: string, path: string, flags = 4, data: Buffer | null = null) {
   return c.create(label, path, data, flags, { op: OpCode.createContainer });
+}
+
+/** One create op of a multi: header type (create unless given), flags, ttl and ACL; its data is 'm'. */
+interface MultiCreate { type?: number; path: string; flags?: number; ttl?: number; acl?: RequestACL[] }
+
+/** A multi of create ops (the ttl is written for createTTL ops only, as the record has it). */
+function multiCreates(c: Conn, label: string, ops: MultiCreate[]) {
+  return c.req(label, OpCode.multi, (w) => {
+    for (const o of ops) {
+      const type = o.type ?? OpCode.create;
+      w.int(type).bool(false).int(-1);
+      writeCreate(w, { path: o.path, data: enc('m'), acl: o.acl ?? OPEN_ACL, flags: o.flags ?? 0, ttl: o.ttl ?? -1 }, type === OpCode.createTTL);
+    }
+    w.int(-1).bool(true).int(-1);
+  }, 'multi');
 }
 
 // ---- scenarios: the fresh plain server --------------------------------------------
@@ -235,23 +245,17 @@ const containerTtlScenario: Scenario = async (run) => {
   await A.exists('exists /ctt/tmax', '/ctt/tmax');
   // The smallest TTL, and a container, each with a child in the same multi
   // (nothing in this scenario may become reapable: a reap takes a zxid).
-  const op = (w: Writer, type: number, write: (w: Writer) => void) => { w.int(type).bool(false).int(-1); write(w); };
-  const end = (w: Writer) => { w.int(-1).bool(true).int(-1); };
-  const cr = (p: string, flags: number, ttl = -1) => (w: Writer) =>
-    writeCreate(w, { path: p, data: enc('m'), acl: OPEN_ACL, flags, ttl }, ttl !== -1);
-  await A.req('multi: createTTL ttl 1 and a child, createContainer and a child', OpCode.multi, (w) => {
-    op(w, OpCode.createTTL, cr('/ctt/tmin', 5, 1));
-    op(w, OpCode.create, cr('/ctt/tmin/kid', 0));
-    op(w, OpCode.createContainer, cr('/ctt/mc', 4));
-    op(w, OpCode.create, cr('/ctt/mc/kid', 0));
-    end(w);
-  }, 'multi');
-  await A.req('multi: createTTL ttl 0 (fails), createContainer', OpCode.multi, (w) => {
-    op(w, OpCode.createContainer, cr('/ctt/mc2', 4));
-    op(w, OpCode.createTTL, cr('/ctt/tbad', 5, 0));
-    op(w, OpCode.create, cr('/ctt/never', 0));
-    end(w);
-  }, 'multi');
+  await multiCreates(A, 'multi: createTTL ttl 1 and a child, createContainer and a child', [
+    { type: OpCode.createTTL, path: '/ctt/tmin', flags: 5, ttl: 1 },
+    { path: '/ctt/tmin/kid' },
+    { type: OpCode.createContainer, path: '/ctt/mc', flags: 4 },
+    { path: '/ctt/mc/kid' },
+  ]);
+  await multiCreates(A, 'multi: createTTL ttl 0 (fails), createContainer', [
+    { type: OpCode.createContainer, path: '/ctt/mc2', flags: 4 },
+    { type: OpCode.createTTL, path: '/ctt/tbad', flags: 5, ttl: 0 },
+    { path: '/ctt/never' },
+  ]);
   await A.exists('exists /ctt/tmin', '/ctt/tmin');
   await A.exists('exists /ctt/mc', '/ctt/mc');
   await A.exists('exists /ctt/mc2 (rolled back)', '/ctt/mc2');
@@ -728,16 +732,8 @@ const nullAclIdScenario: Scenario = async (run) => {
   await A.create('create [world:anyone READ, null:x] other perms', '/oddz/a8', null, 0, {
     acl: [nul(READ, 'world', 'anyone'), nul(ALL, null, 'x')],
   });
-  const multi = (label: string, second: RequestACL[]) => A.req(label, OpCode.multi, (w) => {
-    const op = (p: string, a: RequestACL[]) => {
-      w.int(OpCode.create).bool(false).int(-1);
-      writeCreate(w, { path: p, data: enc('m'), acl: a, flags: 0, ttl: -1 }, false);
-    };
-    op('/oddz/m1', OPEN_ACL);
-    op('/oddz/m2', second);
-    op('/oddz/m3', OPEN_ACL);
-    w.int(-1).bool(true).int(-1);
-  }, 'multi');
+  const multi = (label: string, second: RequestACL[]) =>
+    multiCreates(A, label, [{ path: '/oddz/m1' }, { path: '/oddz/m2', acl: second }, { path: '/oddz/m3' }]);
   await multi('multi with a [digest:null] create in the middle', [nul(ALL, 'digest', null)]);
   await A.exists('exists /oddz/m1 after it', '/oddz/m1');
   await multi('multi with a [null:x] create in the middle', [nul(ALL, null, 'x')]);
@@ -756,18 +752,13 @@ const nullAclIdScenario: Scenario = async (run) => {
 const create2InMultiScenario: Scenario = async (run) => {
   const A = await run.connect('A');
   await A.create('create /oddc', '/oddc', null, 0);
-  await A.req('multi: create2 op, create op, createContainer op', OpCode.multi, (w) => {
-    const op = (type: number, p: string, flags: number) => {
-      w.int(type).bool(false).int(-1);
-      writeCreate(w, { path: p, data: enc('m'), acl: OPEN_ACL, flags, ttl: -1 }, false);
-    };
-    op(OpCode.create2, '/oddc/m2', 0);
-    op(OpCode.create, '/oddc/m1', 0);
-    op(OpCode.create2, '/oddc/m2/kid', 0);
-    op(OpCode.createContainer, '/oddc/mc', 4);
-    op(OpCode.create, '/oddc/mc/kid', 0);
-    w.int(-1).bool(true).int(-1);
-  }, 'multi');
+  await multiCreates(A, 'multi: create2 op, create op, createContainer op', [
+    { type: OpCode.create2, path: '/oddc/m2' },
+    { path: '/oddc/m1' },
+    { type: OpCode.create2, path: '/oddc/m2/kid' },
+    { type: OpCode.createContainer, path: '/oddc/mc', flags: 4 },
+    { path: '/oddc/mc/kid' },
+  ]);
   await A.getChildren2('getChildren2 /oddc', '/oddc');
 };
 
@@ -822,13 +813,8 @@ const multiCreateModesScenario: Scenario = async (run) => {
   const B = await run.connect('B');
   await A.create('create /oddt', '/oddt', null, 0);
   await B.getChildren('B getChildren /oddt watch', '/oddt', true);
-  const multi = (label: string, ops: [number, string, number, number][]) => A.req(label, OpCode.multi, (w) => {
-    for (const [type, p, flags, ttl] of ops) {
-      w.int(type).bool(false).int(-1);
-      writeCreate(w, { path: p, data: enc('m'), acl: OPEN_ACL, flags, ttl }, type === OpCode.createTTL);
-    }
-    w.int(-1).bool(true).int(-1);
-  }, 'multi');
+  const multi = (label: string, ops: [number, string, number, number][]) =>
+    multiCreates(A, label, ops.map(([type, path, flags, ttl]) => ({ type, path, flags, ttl })));
   await multi('multi: create and create2 with the container flag, createTTL with flags 0, 1 and 4', [
     [OpCode.create, '/oddt/c1', 4, -1],
     [OpCode.create2, '/oddt/c2', 4, -1],

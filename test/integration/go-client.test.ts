@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { startZoonode, workerModes, type TestServer } from '../support/zoonode.js';
 import { isApacheInstalled, startApache } from '../support/apache.js';
 import { runStepProgram, type PyRun, type PyStep } from '../support/py-scenario.js';
+import { digestId } from '../support/zk-tree.js';
 
 const goBinary = '/usr/bin/go';
 const zkPackage = '/usr/share/gocode/src/github.com/samuel/go-zookeeper/zk';
@@ -106,12 +107,6 @@ const stepNames = [
   'connect', 'create', 'get_set_delete', 'watches', 'multi', 'acl', 'sync', 'lock', 'flw',
   'reconnect', 'expire', 'session_close', 'cleanup', 'done',
 ];
-
-/** digest scheme id of user:password (user:base64(sha1(user:password))). */
-function digest(userPassword: string): string {
-  const user = userPassword.slice(0, userPassword.indexOf(':'));
-  return `${user}:${crypto.createHash('sha1').update(userPassword, 'utf8').digest('base64')}`;
-}
 
 /**
  * A Stat as the scenario prints it (zxids relative to the czxid of /go).
@@ -282,8 +277,8 @@ const expected: Record<string, (s: Step) => void> = {
 
   acl(s) {
     const a = `${root}/acl`;
-    const pw = digest('user:pw');
-    const wrong = digest('user:wrong');
+    const pw = digestId('user:pw');
+    const wrong = digestId('user:wrong');
     assert.deepEqual(strip(s), {
       created: `${a}/digest`,
       create_error: null,

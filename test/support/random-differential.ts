@@ -4,13 +4,13 @@
 // framework of compat-wire.ts against two servers, and find the first
 // difference between the two transcripts.
 //
-// The sequence is a pure function of the seed (a small PRNG, never
-// Math.random). A few request fields are resolved while the sequence runs,
-// from what this run's own replies said: "the right version" of a path (the
-// last version a reply showed for it) and "a sequential node made earlier"
-// (the n-th name a sequential create returned). Both servers see the same
-// requests as long as their replies agree, which is all the first difference
-// needs.
+// The sequence is a pure function of the seed (the simulator's Prng from
+// src/testing/prng.ts, never Math.random). A few request fields are resolved
+// while the sequence runs, from what this run's own replies said: "the right
+// version" of a path (the last version a reply showed for it) and "a
+// sequential node made earlier" (the n-th name a sequential create returned).
+// Both servers see the same requests as long as their replies agree, which
+// is all the first difference needs.
 //
 // Servers: one Apache (shared by every seed: each seed works under /r, which
 // the previous seed's cleanup removed as the superDigest user) and a fresh
@@ -44,66 +44,22 @@
 // (see genSimple): addAuth, setACL, and createContainer with an ephemeral
 // flag inside a burst of back-to-back requests.
 
-import crypto from 'node:crypto';
 import { ZkClient, type Reply } from '../../native-free-bench/zk-client.js';
 import {
   OpCode, writeCreate, writePathVersion, writePathWatch, writeSetData, readStat, type RequestACL, type Reader, type Writer,
 } from '../../src/jute/index.js';
 import { Run, OPEN_ACL, withTimeout, type Conn, type Step, type Target, type Transcript } from './compat-wire.js';
+import { addDigestAuth, digestId } from './zk-tree.js';
+import { Prng } from '../../src/testing/prng.js';
 
 // ---- PRNG -----------------------------------------------------------------------------
 
-/** mulberry32: small, fast, deterministic. */
-export class Prng {
-  private s: number;
-
-  constructor(seed: number) {
-    this.s = (seed ^ 0x9e3779b9) >>> 0;
-    for (let i = 0; i < 4; i++) this.next();
-  }
-
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-
-  range(lo: number, hi: number): number {
-    return lo + this.int(hi - lo + 1);
-  }
-
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)]!;
-  }
-
-  /** Pick by weight: [[weight, value], ...]. */
-  weighted<T>(xs: readonly (readonly [number, T])[]): T {
-    let total = 0;
-    for (const [w] of xs) total += w;
-    let r = this.next() * total;
-    for (const [w, v] of xs) {
-      if (r < w) return v;
-      r -= w;
-    }
-    return xs[xs.length - 1]![1];
-  }
+/** Pick by weight from [[weight, value], ...] (Prng.weighted picks an index by weight). */
+function pickWeighted<T>(g: Prng, xs: readonly (readonly [number, T])[]): T {
+  return xs[g.weighted(xs.map(([w]) => w))]![1];
 }
 
 // ---- the settings both servers run with ---------------------------------------------
-
-export function digestId(userPassword: string): string {
-  const user = userPassword.slice(0, userPassword.indexOf(':'));
-  return `${user}:${crypto.createHash('sha1').update(userPassword, 'utf8').digest('base64')}`;
-}
 
 export const SUPER_CRED = 'super:random-differential';
 
@@ -184,7 +140,7 @@ const ODD_WRITE_PATHS = [...ODD_PATHS, ''];
 const CREDS = ['alice:secret', 'bob:pw', 'alice:wrong'];
 
 function genPath(g: Prng): PathSpec {
-  const r = g.next();
+  const r = g.float();
   if (r < 0.04) return '/r';
   if (r < 0.12) return { seq: g.int(1000) };
   const a = g.pick(L1);
@@ -203,7 +159,7 @@ function genReadPath(g: Prng): PathSpec {
 }
 
 function genVersion(g: Prng): VerSpec {
-  return g.weighted<VerSpec>([
+  return pickWeighted<VerSpec>(g, [
     [30, -1], [35, 'right'], [10, 0], [10, 1], [5, g.range(2, 5)],
     [3, -2], [2, -100], [1, -2147483648], [1, 2147483647],
   ]);
@@ -211,14 +167,14 @@ function genVersion(g: Prng): VerSpec {
 
 function genData(g: Prng): DataSpec {
   const fill = 97 + g.int(26);
-  return g.weighted<DataSpec>([
+  return pickWeighted<DataSpec>(g, [
     [8, null], [8, { len: 0, fill }], [60, { len: g.range(1, 20), fill }],
     [20, { len: g.range(21, 2000), fill }], [4, { len: g.range(2001, 100_000), fill }],
   ]);
 }
 
 function genAcl(g: Prng): AclKey {
-  return g.weighted<AclKey>([
+  return pickWeighted<AclKey>(g, [
     [55, 'open'], [8, 'readOnly'], [7, 'alice'], [7, 'aliceWorldRead'], [6, 'creator'],
     [5, 'noDelete'], [4, 'ip'], [2, 'empty'], [2, 'null'], [4, 'bobRead'],
     [1, 'zeroPerms'], [1, 'highPerms'], [2, 'ipNet'], [2, 'worldNoRead'],
@@ -226,7 +182,7 @@ function genAcl(g: Prng): AclKey {
 }
 
 function genFlags(g: Prng): number {
-  return g.weighted([[34, 0], [20, 1], [16, 2], [16, 3], [12, 4], [1, 5], [1, 6], [1, 7], [1, -1]] as const);
+  return pickWeighted(g, [[34, 0], [20, 1], [16, 2], [16, 3], [12, 4], [1, 5], [1, 6], [1, 7], [1, -1]] as const);
 }
 
 /**
@@ -253,7 +209,7 @@ function genCreate(g: Prng, c: number): Op {
  * negative ttl makes Apache 3.8 exit (README).
  */
 function genTtl(g: Prng, flags: number): number {
-  const ttl = g.weighted<number>([
+  const ttl = pickWeighted<number>(g, [
     [80, g.range(3_600_000, 2_000_000_000) * (g.chance(0.3) ? 256 : 1)], [5, 0], [4, 2 ** 40 - 1], [4, 2 ** 40],
     [3, -1], [2, 1_000_000_000_000_000], [2, -1000],
   ]);
@@ -261,7 +217,7 @@ function genTtl(g: Prng, flags: number): number {
 }
 
 function genCreateTTL(g: Prng, c: number): Op {
-  const flags = g.weighted([[45, 5], [35, 6], [4, 0], [3, 1], [3, 2], [2, 3], [3, 4], [1, 7], [1, -1]] as const);
+  const flags = pickWeighted(g, [[45, 5], [35, 6], [4, 0], [3, 1], [3, 2], [2, 3], [3, 4], [1, 7], [1, -1]] as const);
   return { k: 'create', c, op: 21, path: genCreatePath(g, flags), flags, data: genData(g), acl: genAcl(g), ttl: genTtl(g, flags) };
 }
 
@@ -274,12 +230,12 @@ function genWatchPath(g: Prng): string {
 
 function genMultiOp(g: Prng): MultiOp {
   if (g.chance(0.06)) {
-    const flags = g.weighted([[50, 5], [30, 6], [8, 0], [4, 1], [4, 4], [4, 2]] as const);
+    const flags = pickWeighted(g, [[50, 5], [30, 6], [8, 0], [4, 1], [4, 4], [4, 2]] as const);
     return { t: 'create', op: 21, path: genCreatePath(g, flags), flags, data: genData(g), acl: genAcl(g), ttl: genTtl(g, flags) };
   }
-  switch (g.weighted([[40, 'create'], [20, 'delete'], [25, 'setData'], [15, 'check']] as const)) {
+  switch (pickWeighted(g, [[40, 'create'], [20, 'delete'], [25, 'setData'], [15, 'check']] as const)) {
     case 'create': {
-      const flags = g.weighted([[40, 0], [15, 1], [15, 2], [10, 3], [10, 4], [1, 7], [1, 5]] as const);
+      const flags = pickWeighted(g, [[40, 0], [15, 1], [15, 2], [10, 3], [10, 4], [1, 7], [1, 5]] as const);
       const op = (flags === 4 && g.chance(0.4)) || g.chance(0.03) ? 19 : 1;
       return { t: 'create', op, path: genCreatePath(g, flags), flags, data: genData(g), acl: genAcl(g) };
     }
@@ -304,7 +260,7 @@ function genMultiOp(g: Prng): MultiOp {
  *     createContainer gets the container flag).
  */
 function genSimple(g: Prng, c: number, inBurst = false): Op {
-  const kind = g.weighted([
+  const kind = pickWeighted(g, [
     [24, 'create'], [10, 'delete'], [10, 'setData'], [22, 'read'], [4, 'watches'], [4, 'setACL'], [3, 'getACL'],
     [2, 'addAuth'], [2, 'sync'], [8, 'multi'], [3, 'multiRead'], [2, 'count'], [2, 'ephemerals'], [1, 'whoAmI'],
     [4, 'addWatch'], [3, 'createTTL'], [2, 'setWatches2'],
@@ -319,12 +275,12 @@ function genSimple(g: Prng, c: number, inBurst = false): Op {
     case 'read': return { k: 'read', c, op: g.pick(['getData', 'exists', 'getChildren', 'getChildren2'] as const), path: genReadPath(g), watch: g.chance(0.5) };
     case 'watches': return {
       k: g.chance(0.5) ? 'checkWatches' : 'removeWatches', c, path: genPath(g),
-      type: g.weighted([[25, 1], [25, 2], [25, 3], [12, 4], [12, 5], [1, 0], [1, 6]] as const),
+      type: pickWeighted(g, [[25, 1], [25, 2], [25, 3], [12, 4], [12, 5], [1, 0], [1, 6]] as const),
     };
-    case 'addWatch': return { k: 'addWatch', c, path: genWatchPath(g), mode: g.weighted([[45, 0], [45, 1], [1, 2], [1, -1]] as const) };
+    case 'addWatch': return { k: 'addWatch', c, path: genWatchPath(g), mode: pickWeighted(g, [[45, 0], [45, 1], [1, 2], [1, -1]] as const) };
     case 'createTTL': return genCreateTTL(g, c);
     case 'setWatches2': {
-      const list = <T>(f: () => T): T[] => Array.from({ length: g.weighted([[3, 0], [4, 1], [2, 2]] as const) }, f);
+      const list = <T>(f: () => T): T[] => Array.from({ length: pickWeighted(g, [[3, 0], [4, 1], [2, 2]] as const) }, f);
       return {
         k: 'setWatches2', c, rel: g.chance(0.5) ? 0 : 'ahead',
         data: list(() => genPath(g)), exist: list(() => genPath(g)), child: list(() => genPath(g)),
@@ -334,7 +290,7 @@ function genSimple(g: Prng, c: number, inBurst = false): Op {
     case 'setACL': {
       const path = genWritePath(g);
       const acl = genAcl(g);
-      const version = g.weighted<VerSpec>([[40, -1], [40, 'rightA'], [10, 0], [10, 1], [3, -2]]);
+      const version = pickWeighted<VerSpec>(g, [[40, -1], [40, 'rightA'], [10, 0], [10, 1], [3, -2]]);
       return inBurst ? { k: 'getACL', c, path: path === '' ? '/r/a/' : path } : { k: 'setACL', c, path, acl, version };
     }
     case 'getACL': return { k: 'getACL', c, path: genReadPath(g) };
@@ -343,7 +299,7 @@ function genSimple(g: Prng, c: number, inBurst = false): Op {
       return { k: 'addAuth', c, cred: g.pick(CREDS) };
     case 'sync': return { k: 'sync', c, path: g.chance(0.1) ? g.pick(['', '/r/a/', 'rel']) : genPath(g) };
     case 'multi': {
-      const n = g.weighted([[3, 0], [25, 1], [30, 2], [25, 3], [12, 4], [5, 6]] as const);
+      const n = pickWeighted(g, [[3, 0], [25, 1], [30, 2], [25, 3], [12, 4], [5, 6]] as const);
       const ops: MultiOp[] = [];
       for (let i = 0; i < n; i++) ops.push(genMultiOp(g));
       return { k: 'multi', c, ops };
@@ -477,7 +433,7 @@ export function generate(seed: number, opts: GenOptions = {}): Sequence {
   let c = 0;
   while (ops.length < length) {
     if (g.chance(0.45)) c = g.int(conns);
-    const r = g.next();
+    const r = g.float();
     if (r < 0.01) ops.push({ k: 'closeSession', c });
     else if (r < 0.04) {
       const n = g.range(2, 4);
@@ -917,8 +873,7 @@ export async function runOn(target: Target, seq: Sequence): Promise<Transcript> 
 export async function removeTree(target: Target, root = '/r'): Promise<void> {
   const c = await ZkClient.connect(target.host, target.port, { ping: false });
   try {
-    const auth = await withTimeout(c.request(OpCode.auth, (w) => { w.int(0).ustring('digest').buffer(Buffer.from(SUPER_CRED)); }), 5000, 'cleanup auth');
-    if (auth.hdr.err !== 0) throw new Error(`cleanup: addauth super failed (${auth.hdr.err})`);
+    await withTimeout(addDigestAuth(c, SUPER_CRED), 5000, 'cleanup: addauth as the super user');
     const del = async (p: string, depth: number): Promise<void> => {
       if (depth > 50) throw new Error(`cleanup: ${p} too deep`);
       const r = await withTimeout(c.request(OpCode.getChildren, (w) => writePathWatch(w, { path: p, watch: false })), 5000, 'cleanup getChildren');
