@@ -117,17 +117,33 @@ export class Prep {
     if (!this.opts.enforceQuota) return;
     const prefix = this.tree.quotaPrefixOf(path);
     if (prefix === null) return;
-    const limits = StatsTrack.of(this.tree.getNode(`${quotaPathOf(prefix)}/${LIMIT_NODE}`)?.data ?? null);
+    const limits = this.quotaNode(`${quotaPathOf(prefix)}/${LIMIT_NODE}`);
+    if (limits === null) return;
     const checkCount = countDiff !== 0 && (limits.count > -1 || limits.countHardLimit > -1);
     const checkBytes = bytesDiff !== 0 && (limits.bytes > -1 || limits.byteHardLimit > -1);
     if (!checkCount && !checkBytes) return;
-    const current = StatsTrack.of(this.tree.getNode(`${quotaPathOf(prefix)}/${STATS_NODE}`)?.data ?? null);
+    const current = this.quotaNode(`${quotaPathOf(prefix)}/${STATS_NODE}`);
+    if (current === null) return;
     if ((checkCount && limits.countHardLimit > -1 && current.count + countDiff > limits.countHardLimit) ||
         (checkBytes && limits.byteHardLimit > -1 && current.bytes + bytesDiff > limits.byteHardLimit)) {
       const ns = topNamespace(path);
       if (ns !== null) this.quotaExceeded.set(ns, (this.quotaExceeded.get(ns) ?? 0) + 1);
       throw new KeeperError(Err.QUOTAEXCEEDED, prefix);
     }
+  }
+
+  /**
+   * A quota's limits or stats node for checkQuota, read as Apache reads it
+   * (StatsTrack.strict); null when the node is missing (Apache logs and lets
+   * the write through). Data Apache cannot parse fails the request as
+   * Apache's parse error does (JuteError: MARSHALLINGERROR, a zxid used).
+   */
+  private quotaNode(path: string): StatsTrack | null {
+    const node = this.tree.getNode(path);
+    if (node === undefined) return null;
+    const t = StatsTrack.strict(node.data);
+    if (t === null) throw new JuteError(`${path} holds ${JSON.stringify(Buffer.from(node.data ?? '', 'latin1').toString('utf8'))}, which is not a quota in a form ZooKeeper reads`);
+    return t;
   }
 
   private checkSession(session: Session): void {

@@ -27,7 +27,7 @@ import { hiLoToBigInt } from '../util/long.js';
 import { AclCache, OPEN_UNSAFE_ACL_REF, READ_ACL_UNSAFE } from './acl-cache.js';
 import { CONFIG_PATH, PROC_PATH, QUOTA_PATH } from './paths.js';
 import { WatchManager, MODE_STANDARD, type Watcher } from './watch-manager.js';
-import { LIMIT_NODE, QUOTA_ROOT, STATS_NODE, StatsTrack, quotaPathOf, statsBytes } from './quotas.js';
+import { LIMIT_NODE, QUOTA_ROOT, STATS_NODE, StatsTrack, quotaPathOf, statsBytes, statsRewritten } from './quotas.js';
 import { Logger } from '../util/log.js';
 
 const log = new Logger('tree');
@@ -149,9 +149,15 @@ export class DataTree {
 
   // ---- mutations (from committed txns only) ---------------------------------
 
+  /**
+   * Add a node. With `rc`, the reply's stat is taken once the node is in
+   * place and before the quota bookkeeping, as Apache copies it: a
+   * zookeeper_stats node's create answers with the length of the data the
+   * client sent, though the server has already rewritten it with the count.
+   */
   createNode(
     path: string, data: string | null, acl: ACL[] | null, ownerHi: number, ownerLo: number,
-    parentCVersion: number, zxid: number, time: number,
+    parentCVersion: number, zxid: number, time: number, rc: ApplyResult | null = null,
   ): ZNode {
     const slash = path.lastIndexOf('/');
     const parentName = path.substring(0, slash);
@@ -186,6 +192,7 @@ export class DataTree {
         break;
       }
     }
+    if (rc !== null) rc.stat = NodeStat.of(node, this.extendedTypes);
     if (parentName.startsWith(QUOTA_ROOT)) {
       if (name === LIMIT_NODE) this.quotaPaths.add(parentName.substring(QUOTA_ROOT.length));
       if (name === STATS_NODE) this.recountQuota(parentName.substring(QUOTA_ROOT.length));
@@ -323,22 +330,19 @@ export class DataTree {
         case OpCode.create2: {
           rc.path = txn.path;
           const eph = txn.ephemeral;
-          const n = this.createNode(txn.path, txn.data, txn.acl, eph ? hdr.clientIdHi : 0, eph ? hdr.clientIdLo : 0,
-            txn.parentCVersion, hdr.zxid, hdr.time);
-          rc.stat = NodeStat.of(n, this.extendedTypes);
+          this.createNode(txn.path, txn.data, txn.acl, eph ? hdr.clientIdHi : 0, eph ? hdr.clientIdLo : 0,
+            txn.parentCVersion, hdr.zxid, hdr.time, rc);
           break;
         }
         case OpCode.createContainer: {
           rc.path = txn.path;
-          const n = this.createNode(txn.path, txn.data, txn.acl, 0x80000000 | 0, 0, txn.parentCVersion, hdr.zxid, hdr.time);
-          rc.stat = NodeStat.of(n, this.extendedTypes);
+          this.createNode(txn.path, txn.data, txn.acl, 0x80000000 | 0, 0, txn.parentCVersion, hdr.zxid, hdr.time, rc);
           break;
         }
         case OpCode.createTTL: {
           rc.path = txn.path;
           const [hi, lo] = ttlOwner(txn.ttl);
-          const n = this.createNode(txn.path, txn.data, txn.acl, hi, lo, txn.parentCVersion, hdr.zxid, hdr.time);
-          rc.stat = NodeStat.of(n, this.extendedTypes);
+          this.createNode(txn.path, txn.data, txn.acl, hi, lo, txn.parentCVersion, hdr.zxid, hdr.time, rc);
           break;
         }
         case OpCode.delete:
@@ -419,11 +423,13 @@ export class DataTree {
     if (prefix === null) return;
     const statsNode = this.getNode(`${quotaPathOf(prefix)}/${STATS_NODE}`);
     if (statsNode === undefined) return;
-    const stats = StatsTrack.of(statsNode.data);
+    // Where Apache cannot parse the stats it throws from inside the apply
+    // (and its server stops); zoonode reads what it can instead.
+    const stats = StatsTrack.strict(statsNode.data) ?? StatsTrack.of(statsNode.data);
     const count = stats.count + countDiff;
     const bytes = stats.bytes + bytesDiff;
     this.approximateDataSize -= statsNode.dataLength;
-    statsNode.data = statsBytes(count, bytes);
+    statsNode.data = Buffer.from(statsRewritten(stats, count, bytes), 'utf8').toString('latin1');
     this.approximateDataSize += statsNode.dataLength;
     const limits = StatsTrack.of(this.getNode(`${quotaPathOf(prefix)}/${LIMIT_NODE}`)?.data ?? null);
     if (countDiff > 0 && limits.count > -1 && count > limits.count) {

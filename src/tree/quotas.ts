@@ -31,6 +31,29 @@ export class StatsTrack {
     return new StatsTrack(data === null ? '' : Buffer.from(data, 'latin1').toString('utf8'));
   }
 
+  /**
+   * A node's data read as strictly as Apache 3.8's StatsTrack(String) reads
+   * it, or null where that throws: a pair with no value after "=" ("count=",
+   * since Java's split drops trailing empty strings; "count"), an empty pair
+   * before the first separator, a value that is not a Java long. Apache's
+   * quota check (enforceQuota) reads the limits and stats this way, and a
+   * throw there fails the request with MARSHALLINGERROR.
+   */
+  static strict(data: string | null): StatsTrack | null {
+    const t = new StatsTrack(null);
+    if (data === null || data.length === 0) return t;
+    const pairs = javaSplit(Buffer.from(data, 'latin1').toString('utf8'), /[,;]+/);
+    for (const pair of pairs) {
+      const kv = javaSplit(pair, /=/);
+      if (kv.length < 2) return null;
+      const v = kv[1]!;
+      if (v === '') t.values.set(kv[0]!, -1);
+      else if (!/^[+-]?\d+$/.test(v) || BigInt(v) > LONG_MAX || BigInt(v) < -LONG_MAX - 1n) return null;
+      else t.values.set(kv[0]!, Number(v));
+    }
+    return t;
+  }
+
   get(key: string): number {
     return this.values.get(key) ?? -1;
   }
@@ -39,6 +62,26 @@ export class StatsTrack {
   get bytes(): number { return this.get('bytes'); }
   get countHardLimit(): number { return this.get('countHardLimit'); }
   get byteHardLimit(): number { return this.get('byteHardLimit'); }
+}
+
+const LONG_MAX = 2n ** 63n - 1n;
+
+/** Java's String.split(regex): as JavaScript's, less every trailing empty string. */
+function javaSplit(text: string, sep: RegExp): string[] {
+  const parts = text.split(sep);
+  while (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+/**
+ * zookeeper_stats rewritten with a new count and bytes, as Apache's
+ * StatsTrack.toString writes it: count and bytes first, then any other key
+ * the node held, sorted, after "=;" (so "count=4,bytes=3=;zz=9").
+ */
+export function statsRewritten(old: StatsTrack, count: number, bytes: number): string {
+  const others = [...old.values.keys()].filter((k) => k !== 'count' && k !== 'bytes').sort();
+  const head = statsBytes(count, bytes);
+  return others.length === 0 ? head : `${head}=${others.map((k) => `;${k}=${old.values.get(k)}`).join('')}`;
 }
 
 /** What the server writes into zookeeper_stats. */

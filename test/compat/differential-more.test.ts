@@ -465,6 +465,23 @@ const quotaScenario: Scenario = async (run) => {
   await stats('/qn/deep after the node itself went', '/qn/deep');
   await A.create('create /qn/deep again', '/qn/deep', enc('again'), 0);
   await stats('/qn/deep recreated', '/qn/deep');
+
+  // zookeeper_stats made by create2: the reply's stat has the length of the
+  // data sent, though the server has already rewritten it with the count.
+  await A.create('create /qc', '/qc', enc('0123456789'), 0);
+  await A.create('create /qc/a', '/qc/a', enc('abc'), 0);
+  await A.create('create /zookeeper/quota/qc', '/zookeeper/quota/qc', null, 0);
+  await A.create('create zookeeper_limits /qc', '/zookeeper/quota/qc/zookeeper_limits', enc('count=10,bytes=-1'), 0);
+  await A.create('create2 zookeeper_stats /qc', '/zookeeper/quota/qc/zookeeper_stats', enc('count=0,bytes=0'), 0, { op: OpCode.create2 });
+  await stats('/qc after create2', '/qc');
+  // Keys a client wrote into zookeeper_stats besides count and bytes stay,
+  // sorted, after "=;", when the server rewrites the node.
+  await A.setData('client setData zookeeper_stats with more keys', '/zookeeper/quota/qc/zookeeper_stats', enc('zz=9,bytes=3,count=4;aa=1'));
+  await A.create('create /qc/b', '/qc/b', enc('bb'), 0);
+  await stats('/qc after a create', '/qc');
+  await A.setData('client setData zookeeper_stats in the rewritten form', '/zookeeper/quota/qc/zookeeper_stats', enc('count=1,bytes=1=;countHardLimit=5'));
+  await A.delete('delete /qc/b', '/qc/b');
+  await stats('/qc after a delete', '/qc');
 };
 
 /** getEphemerals: plain string prefixes, the caller's own ephemerals only. */

@@ -14,12 +14,23 @@
 // on which zoonode differs on purpose (README, Compatibility notes) are
 // rewritten by the generator (DELIBERATE in random-differential.ts).
 //
+// Quota seeds (generate with quotas: true) add requests on quota nodes
+// under /zookeeper/quota/r, as zkCli's setquota, listquota and delquota
+// make them and some ways it does not, with both servers enforcing hard
+// limits (enforceQuota); their sequences have no bursts.
+//
 // The hunt that wrote this test found three differences, fixed with it:
 // watch events for nodes the watcher may not READ (Apache drops them), a
 // create inside a multi with the container flag (a container in Apache), and
 // TTL flags on a create inside a multi (a MARSHALLINGERROR in Apache). To
 // look for new differences over many seeds (and shrink one to a short
-// reproduction): test/support/random-differential-driver.ts.
+// reproduction): test/support/random-differential-driver.ts. Its quota
+// seeds found three more: a zookeeper_stats create answered with the
+// rewritten data's length (Apache's reply has the sent data's), a quota
+// whose limits or stats Apache's parser refuses (a refused write, with
+// MARSHALLINGERROR, under enforceQuota) or whose stats node is missing (no
+// check), and keys a client put in zookeeper_stats besides count and bytes
+// (Apache keeps them when it rewrites the node).
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,6 +43,8 @@ import {
 
 /** Seeds 1-40; on the code before the fixes above, 29 of them fail. */
 const SEEDS = Array.from({ length: 40 }, (_, i) => i + 1);
+/** Quota seeds 1-20; QUOTA_FAIL_NOTE. */
+const QUOTA_SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
 
 const skip = isApacheInstalled() ? false : 'Apache ZooKeeper (Debian package zookeeper) is not installed';
 
@@ -78,6 +91,11 @@ describe('random differential: seeded request sequences, Apache ZooKeeper 3.8 vs
   for (const seed of SEEDS) {
     test(`seed ${seed}`, { timeout: 30000 }, async (t) => {
       await check(generate(seed), t, `--seeds ${seed}`);
+    });
+  }
+  for (const seed of QUOTA_SEEDS) {
+    test(`quota seed ${seed}`, { timeout: 30000 }, async (t) => {
+      await check(generate(seed, { quotas: true }), t, `--quotas --seeds ${seed}`);
     });
   }
 });

@@ -14,6 +14,7 @@
 //     --avoid a,b         rewrite inputs on which zoonode differs on purpose
 //                         (containerHeader, watchModes; the default, "known",
 //                         is all of them; "none" keeps every input as generated)
+//     --quotas            quota seeds (GenOptions.quotas: quota nodes among the requests)
 //     --quiet             print differing seeds only
 //     --dump DIR          write both transcripts and the sequence of every differing seed as JSON
 //     --replay FILE       run the sequence in FILE (a dumped seed-N-seq.json) instead of seeds
@@ -40,6 +41,7 @@ const length = arg('length') === undefined ? undefined : Number(arg('length'));
 const workers = Number(arg('workers') ?? 0);
 const minimizeOn = flag('minimize');
 const quiet = flag('quiet');
+const quotas = flag('quotas');
 const jsonFile = arg('json');
 const dumpDir = arg('dump');
 const replay = arg('replay');
@@ -163,7 +165,7 @@ process.on('SIGINT', () => { void zoonodeServer?.stop(); void apache.stop().then
 
 try {
   for (const seed of replay === undefined ? seeds : [0]) {
-    const seq: Sequence = replay === undefined ? generate(seed, { avoid, ...(length === undefined ? {} : { length }) }) : JSON.parse(fs.readFileSync(replay, 'utf8'));
+    const seq: Sequence = replay === undefined ? generate(seed, { avoid, quotas, ...(length === undefined ? {} : { length }) }) : JSON.parse(fs.readFileSync(replay, 'utf8'));
     const t0 = Date.now();
     const r = await firstDiff(seq);
     const ms = Date.now() - t0;

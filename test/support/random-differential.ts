@@ -74,6 +74,8 @@ export const serverSettings = {
   // TTL nodes (createTTL, flags 5 and 6). They expire only when the container
   // reaper runs (never during a seed, see above), so nothing is time-dependent.
   extendedTypesEnabled: 'true',
+  // Hard quota limits refuse writes (quota seeds, GenOptions.quotas).
+  enforceQuota: 'true',
 } as const;
 
 /** The Apache-only settings (a faster txn log; nothing in a transcript depends on fsync). */
@@ -85,8 +87,8 @@ export const apacheOnlySettings = { forceSync: 'no' } as const;
 export type PathSpec = string | { seq: number };
 /** A version: literal, or the last version (or aversion) a reply showed for the path. */
 export type VerSpec = number | 'right' | 'rightA';
-/** Data: null, or len bytes of one letter. */
-export type DataSpec = null | { len: number; fill: number };
+/** Data: null, len bytes of one letter, or a text (a quota's limits or stats). */
+export type DataSpec = null | { len: number; fill: number } | { text: string };
 
 export type AclKey = 'open' | 'readOnly' | 'alice' | 'aliceWorldRead' | 'creator' | 'noDelete' | 'ip' | 'empty' | 'null' | 'bobRead'
   | 'zeroPerms' | 'highPerms' | 'ipNet' | 'worldNoRead';
@@ -407,6 +409,11 @@ export interface GenOptions {
   /** Requests per sequence (default 200-400, from the seed). */
   length?: number;
   avoid?: readonly Avoid[];
+  /**
+   * Quotas (genQuotaOps) among the requests. Off, a seed's sequence is what
+   * it always was (the quota draws are made only when this is on).
+   */
+  quotas?: boolean;
 }
 
 function applyAvoid(op: Op, avoid: ReadonlySet<Avoid>): Op {
@@ -433,6 +440,10 @@ export function generate(seed: number, opts: GenOptions = {}): Sequence {
   let c = 0;
   while (ops.length < length) {
     if (g.chance(0.45)) c = g.int(conns);
+    if (opts.quotas === true && g.chance(0.12)) {
+      ops.push(...genQuotaOps(g, c));
+      continue;
+    }
     const r = g.float();
     if (r < 0.01) ops.push({ k: 'closeSession', c });
     else if (r < 0.04) {
@@ -443,8 +454,95 @@ export function generate(seed: number, opts: GenOptions = {}): Sequence {
     } else ops.push(genSimple(g, c));
   }
   const avoid = new Set(opts.avoid ?? DELIBERATE);
-  const out = avoid.size === 0 ? ops : ops.map((o) => applyAvoid(o, avoid));
+  let out = avoid.size === 0 ? ops : ops.map((o) => applyAvoid(o, avoid));
+  if (opts.quotas === true) out = out.flatMap((o) => (o.k === 'burst' ? o.ops : [o]));
   return { seed, conns, ops: avoid.has('watchModes') ? applyWatchModes(out) : out };
+}
+
+// ---- quotas ------------------------------------------------------------------------------
+
+/** Paths a quota is put on: nested ones included (zkCli refuses those; the server takes them). */
+const QUOTA_TARGETS = ['/r', '/r/a', '/r/b', '/r/a/b', '/r/c/a', '/r/a/b/a'] as const;
+
+/**
+ * A zookeeper_limits text in the forms Apache 3.8's StatsTrack parses: the
+ * 3.4 form (count, bytes: soft limits), 3.7's with hard limits after "=;",
+ * keys in any order, and empty. Never a text StatsTrack cannot parse (a key
+ * without "=", a value that is not a number): Apache throws from inside the
+ * txn's apply, which stops the server rather than answering anything.
+ */
+function genLimits(g: Prng): string {
+  const n = () => pickWeighted(g, [[30, -1], [20, g.range(0, 4)], [20, g.range(5, 12)], [30, g.range(0, 3000)]] as const);
+  return pickWeighted<string>(g, [
+    [20, `count=${n()},bytes=${n()}`],
+    [25, `count=-1,bytes=-1=;byteHardLimit=${n()};countHardLimit=${n()}`],
+    [15, `count=${n()},bytes=${n()},countHardLimit=${n()},byteHardLimit=${n()}`],
+    [10, `countHardLimit=${g.range(0, 6)}`],
+    [10, `byteHardLimit=${g.range(0, 500)}`],
+    [5, `bytes=${n()},count=${n()}`],
+    [5, `count=${n()}`],
+    [4, ''],
+    [3, `count=,bytes=${n()}`],
+    [3, `count=2,bytes=-1,extra=7`],
+  ]);
+}
+
+/** A zookeeper_stats text a client writes (zkCli's "count=0,bytes=0", sometimes something else). */
+function genStatsText(g: Prng): string {
+  return pickWeighted<string>(g, [
+    [80, 'count=0,bytes=0'], [6, `count=${g.range(0, 50)},bytes=${g.range(0, 5000)}`], [4, ''],
+    [5, 'count=1,bytes=1=;countHardLimit=5'], [5, 'bytes=3,count=4,zz=9'],
+  ]);
+}
+
+/**
+ * Requests on quota nodes under /zookeeper/quota/r (a seed's own; removed
+ * with /r between seeds), made the way zkCli's setquota, listquota and
+ * delquota make them and some ways it does not: limits and stats created in
+ * either order or one without the other, rewritten, deleted, read, nested
+ * quotas. Writes under /r then update or are refused by them (both servers
+ * run with enforceQuota). Quota seeds have no bursts: whether a write sent
+ * right behind another is checked against the earlier one's new stats
+ * depends on whether Apache has applied it yet.
+ */
+function genQuotaOps(g: Prng, c: number): Op[] {
+  const target = g.pick(QUOTA_TARGETS);
+  const q = `/zookeeper/quota${target}`;
+  const limits = `${q}/zookeeper_limits`;
+  const stats = `${q}/zookeeper_stats`;
+  const create = (path: string, data: DataSpec): Op => ({ k: 'create', c, op: g.chance(0.5) ? 1 : 15, path, flags: 0, data, acl: 'open' });
+  const text = (t: string): DataSpec => ({ text: t });
+  switch (pickWeighted(g, [
+    [24, 'setquota'], [5, 'multiSetquota'], [14, 'setLimits'], [24, 'read'], [7, 'delLimits'], [4, 'delStats'],
+    [4, 'delquota'], [4, 'setStats'], [6, 'list'], [3, 'count'],
+  ] as const)) {
+    case 'setquota': {
+      const parts = target.split('/').filter((x) => x !== '');
+      const ops: Op[] = [];
+      for (let i = 1; i <= parts.length; i++) if (g.chance(0.9)) ops.push(create(`/zookeeper/quota/${parts.slice(0, i).join('/')}`, null));
+      const pair = [create(limits, text(genLimits(g))), create(stats, text(genStatsText(g)))];
+      if (g.chance(0.15)) pair.reverse();
+      if (g.chance(0.08)) pair.pop();
+      return [...ops, ...pair];
+    }
+    case 'multiSetquota': {
+      const ops: MultiOp[] = [{ t: 'create', op: 1, path: q, flags: 0, data: null, acl: 'open' }];
+      ops.push({ t: 'create', op: 1, path: limits, flags: 0, data: text(genLimits(g)), acl: 'open' });
+      ops.push({ t: 'create', op: 1, path: stats, flags: 0, data: text(genStatsText(g)), acl: 'open' });
+      if (g.chance(0.5)) ops.shift();
+      return [{ k: 'multi', c, ops }];
+    }
+    case 'setLimits': return [{ k: 'setData', c, path: limits, data: text(genLimits(g)), version: g.chance(0.8) ? -1 : 'right' }];
+    case 'read': return [{ k: 'read', c, op: g.chance(0.85) ? 'getData' : 'exists', path: g.chance(0.8) ? stats : limits, watch: g.chance(0.3) }];
+    case 'delLimits': return [{ k: 'delete', c, path: limits, version: -1 }];
+    case 'delStats': return [{ k: 'delete', c, path: stats, version: -1 }];
+    case 'delquota': return [
+      { k: 'delete', c, path: stats, version: -1 }, { k: 'delete', c, path: limits, version: -1 }, { k: 'delete', c, path: q, version: -1 },
+    ];
+    case 'setStats': return [{ k: 'setData', c, path: stats, data: text(genStatsText(g)), version: -1 }];
+    case 'list': return [{ k: 'read', c, op: 'getChildren2', path: g.chance(0.5) ? q : '/zookeeper/quota/r', watch: g.chance(0.3) }];
+    case 'count': return [{ k: 'getAllChildrenNumber', c, path: '/zookeeper/quota/r' }];
+  }
 }
 
 // ---- running a sequence ----------------------------------------------------------------
@@ -474,11 +572,11 @@ export function aclOf(key: AclKey): RequestACL[] | null {
 }
 
 function dataOf(d: DataSpec): Buffer | null {
-  return d === null ? null : Buffer.alloc(d.len, d.fill);
+  return d === null ? null : 'text' in d ? Buffer.from(d.text, 'utf8') : Buffer.alloc(d.len, d.fill);
 }
 
 function showData(d: DataSpec): string {
-  return d === null ? 'null' : `${d.len}x${String.fromCharCode(d.fill)}`;
+  return d === null ? 'null' : 'text' in d ? JSON.stringify(d.text) : `${d.len}x${String.fromCharCode(d.fill)}`;
 }
 
 const CONN_NAMES = ['A', 'B', 'C'];
@@ -869,8 +967,11 @@ export async function runOn(target: Target, seq: Sequence): Promise<Transcript> 
 
 // ---- cleanup between seeds on a shared server ----------------------------------------
 
-/** Remove a subtree as the superDigest user (outside any transcript). */
-export async function removeTree(target: Target, root = '/r'): Promise<void> {
+/** What a seed leaves on a shared server: its quota nodes (first, so no quota counts the rest) and its namespace. */
+const SEED_ROOTS = ['/zookeeper/quota/r', '/r'];
+
+/** Remove subtrees (by default a seed's, SEED_ROOTS) as the superDigest user (outside any transcript). */
+export async function removeTree(target: Target, roots: readonly string[] = SEED_ROOTS): Promise<void> {
   const c = await ZkClient.connect(target.host, target.port, { ping: false });
   try {
     await withTimeout(addDigestAuth(c, SUPER_CRED), 5000, 'cleanup: addauth as the super user');
@@ -886,7 +987,7 @@ export async function removeTree(target: Target, root = '/r'): Promise<void> {
       const d = await withTimeout(c.request(OpCode.delete, (w) => writePathVersion(w, { path: p, version: -1 })), 5000, 'cleanup delete');
       if (d.hdr.err !== 0 && d.hdr.err !== -101) throw new Error(`cleanup: delete ${p}: ${d.hdr.err}`);
     };
-    await del(root, 0);
+    for (const root of roots) await del(root, 0);
   } finally {
     await c.close();
   }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { DataTree } from '../../src/tree/data-tree.js';
 import { OpCode } from '../../src/jute/opcodes.js';
 import type { Txn, TxnHeader } from '../../src/jute/txn.js';
-import { StatsTrack } from '../../src/tree/quotas.js';
+import { StatsTrack, statsRewritten } from '../../src/tree/quotas.js';
 import { reapCandidates, ttlOf } from '../../src/sequencer/container-reaper.js';
 import { ttlOwner } from '../../src/tree/data-tree.js';
 
@@ -26,6 +26,33 @@ test('StatsTrack reads what zkCli writes, hard limits included', () => {
   assert.equal(s.countHardLimit, 10);
   assert.equal(s.byteHardLimit, -1);
   assert.equal(new StatsTrack('count=5,bytes=').bytes, -1);
+});
+
+test('StatsTrack.strict refuses what Apache 3.8\'s parser throws on, and reads the rest as it does', () => {
+  const latin1 = (t: string) => Buffer.from(t, 'utf8').toString('latin1');
+  const read = (t: string | null) => {
+    const s = StatsTrack.strict(t === null ? null : latin1(t));
+    return s === null ? null : Object.fromEntries(s.values);
+  };
+  // Java's split drops trailing empty strings: "count=" is a pair without a value.
+  for (const bad of ['count=', 'count=5,bytes=', 'garbage', ',count=1', 'count=x', 'count=1.5', 'count= 1', 'count=9223372036854775808', '=']) {
+    assert.equal(read(bad), null, JSON.stringify(bad));
+  }
+  assert.deepEqual(read(null), {});
+  assert.deepEqual(read(''), {});
+  assert.deepEqual(read('count=1,'), { count: 1 });
+  assert.deepEqual(read('count=+5;;bytes=-7,,x=1=2'), { count: 5, bytes: -7, x: 1 });
+  assert.deepEqual(read('a==5'), { a: -1 });
+  assert.deepEqual(read('=5'), { '': 5 });
+  assert.deepEqual(read('count=1,count=2'), { count: 2 });
+  assert.deepEqual(read('count=-9223372036854775808'), { count: -9223372036854775808 });
+});
+
+test('a rewritten zookeeper_stats keeps the other keys a client put there, as Apache\'s StatsTrack.toString writes them', () => {
+  assert.equal(statsRewritten(StatsTrack.strict('zz=9,bytes=3,count=4;aa=1')!, 5, 8), 'count=5,bytes=8=;aa=1;zz=9');
+  assert.equal(statsRewritten(StatsTrack.strict('count=1,bytes=1=;countHardLimit=5')!, 2, 3), 'count=2,bytes=3=;countHardLimit=5');
+  assert.equal(statsRewritten(StatsTrack.strict('count=0,bytes=0')!, 1, 2), 'count=1,bytes=2');
+  assert.equal(statsRewritten(StatsTrack.strict('')!, 1, 2), 'count=1,bytes=2');
 });
 
 test('zookeeper_stats is counted when created and kept current by creates, setData and deletes', () => {
