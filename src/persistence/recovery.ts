@@ -37,6 +37,13 @@ export class RecoveryError extends Error {
 export interface RecoveryTarget extends SnapshotSink {
   /** Forget what was loaded (a snapshot failed part-way; an older one is tried next). */
   reset(): void;
+  /**
+   * The snapshot (if any) is in and the logs' txns come next. Apache sets
+   * up its quotas at this point (DataTree.deserialize ends with setupQuota):
+   * every quota is recounted from the snapshot's tree, and the txns replayed
+   * after it update the counts as they did when they were first applied.
+   */
+  loaded?(): void;
   /** Apply one logged txn. */
   apply(entry: TxnEntry): void;
 }
@@ -98,6 +105,7 @@ export function recover(opts: RecoveryOptions, target: RecoveryTarget): Recovery
     throw new RecoveryError(`no valid snapshot in ${opts.snapDir} (${snapshots.length} found, all damaged or incomplete)`);
   }
   // With no snapshot the target is left as it was given: an empty tree.
+  target.loaded?.();
 
   const logs = listZxidFiles(opts.logDir, LOG_PREFIX, fsys);
   let start = 0;

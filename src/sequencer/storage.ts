@@ -87,6 +87,7 @@ export class Storage {
         session: (id, timeout) => { sessions.set(id, timeout); },
         acl: (ref, acls) => tree.restoreAcl(ref, acls),
         node: (path, n) => tree.restoreNode(path, n),
+        loaded: () => tree.snapshotLoaded(),
         apply: (e: TxnEntry) => {
           if (e.hdr.type === OpCode.createSession && e.txn !== null && e.txn.type === OpCode.createSession) {
             sessions.set(BigInt.asIntN(64, (BigInt(e.hdr.clientIdHi) << 32n) | BigInt(e.hdr.clientIdLo >>> 0)), e.txn.timeOut);

@@ -551,11 +551,17 @@ export class DataTree {
     this.approximateDataSize += path.length + node.dataLength;
   }
 
+  /** The snapshot's nodes are all in (before the logs are replayed): quotas are recounted from them, as Apache does. */
+  snapshotLoaded(): void {
+    this.restoreParentPath = '\u0000';
+    this.restoreParent = null;
+    this.setupQuotas();
+  }
+
   finishRestore(lastZxid: number): void {
     this.restoreParentPath = '\u0000';
     this.restoreParent = null;
     this.aclCache.purgeUnused();
-    this.setupQuotas();
     if (lastZxid > this.lastProcessedZxid) this.lastProcessedZxid = lastZxid;
   }
 

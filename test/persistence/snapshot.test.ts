@@ -60,6 +60,7 @@ for (const compression of ['none', 'gz', 'snappy'] as Compression[]) {
     const t = targetOf(back, backSessions);
     t.reset();
     readSnapshotFile(r.file, t);
+    back.snapshotLoaded();
     back.finishRestore(tree.lastProcessedZxid);
     assert.deepEqual(dumpTree(back), dumpTree(tree));
     assert.deepEqual(backSessions, sessions);
@@ -81,6 +82,7 @@ test('a snapshot read through a window smaller than one node (a value bigger tha
     const t = targetOf(back, backSessions);
     t.reset();
     assert.equal(readSnapshotFile(r.file, t, undefined, windowBytes).nodes, tree.nodeCount, `window ${windowBytes}`);
+    back.snapshotLoaded();
     back.finishRestore(tree.lastProcessedZxid);
     assert.deepEqual(dumpTree(back), dumpTree(tree), `window ${windowBytes}`);
     assert.deepEqual(backSessions, sessions, `window ${windowBytes}`);
@@ -241,6 +243,7 @@ test('a fuzzy snapshot taken while the tree changes, plus the txns after its zxi
   const t = targetOf(back, new Map());
   t.reset();
   readSnapshotFile(r.file, t);
+  back.snapshotLoaded();
   back.finishRestore(snapZxid);
   for (const e of m.applied) if (e.hdr.zxid > snapZxid) t.apply({ hdr: e.hdr, txn: e.txn });
   assert.deepEqual(dumpTree(back), dumpTree(tree));

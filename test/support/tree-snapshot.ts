@@ -20,6 +20,7 @@ export function targetOf(tree: DataTree, sessions: Map<bigint, number>): Recover
     session: (id, t) => { sessions.set(id, t); },
     acl: (ref, acls) => tree.restoreAcl(ref, acls),
     node: (path, n) => tree.restoreNode(path, n),
+    loaded: () => tree.snapshotLoaded(),
     apply: (e) => {
       const id = BigInt.asIntN(64, (BigInt(e.hdr.clientIdHi) << 32n) | BigInt(e.hdr.clientIdLo >>> 0));
       if (e.txn?.type === OpCode.createSession) sessions.set(id, e.txn.timeOut);
