@@ -3,7 +3,8 @@
 // multis, sequential nodes, closed sessions; quota nodes in the quota seeds)
 // runs on Apache ZooKeeper 3.8 with snapCount=30, its sessions left open;
 // then Apache restarted on that data directory and zoonode started on a copy
-// of it must serve the same tree (data, ACL, every Stat field, children).
+// of it must serve the same tree (data, ACL, every Stat field, children)
+// and take back the same sessions (negotiated timeout, ephemerals).
 // And the other way: zoonode writes, Apache reads. What is compared:
 // test/support/random-migration.ts; to run many seeds,
 // test/support/random-migration-driver.ts.
@@ -35,11 +36,15 @@ describe('random migration: Apache ZooKeeper 3.8 and zoonode serve the same tree
       const name = `${r.quotas ? 'quota ' : ''}seed ${r.seed}, written by ${origin}, zoonode workers=${r.workers}`;
       test(name, { timeout: 90_000 }, async (t) => {
         const res = await checkMigration(generate(r.seed, { quotas: r.quotas }), origin, { workers: r.workers, snapCount: 30 });
-        t.diagnostic(`${res.ops} requests, ${res.files.snapshots} snapshots, ${res.files.logs} txn logs, ${res.nodes} nodes`);
+        t.diagnostic(`${res.ops} requests, ${res.files.snapshots} snapshots, ${res.files.logs} txn logs, ${res.nodes} nodes, ` +
+          `${res.sessions.reopened} of ${res.sessions.open} open sessions reopened`);
         assert.equal(res.notes.aborted, undefined, `the run on ${origin} stopped early`);
         // The files must hold a history worth reading: several snapshots and logs, and the seed's namespace.
         assert.ok(res.files.snapshots >= 3 && res.files.logs >= 3, `only ${res.files.snapshots} snapshots and ${res.files.logs} logs`);
         assert.ok(res.nodes > 6, `only ${res.nodes} nodes: the seed's namespace is missing`);
+        // Sessions the run left open are part of what moves: the origin takes them back.
+        assert.ok(res.sessions.open >= 2 && res.sessions.reopened === res.sessions.open,
+          `${res.sessions.reopened} of ${res.sessions.open} open sessions reopened on ${origin} after its restart`);
         assert.deepEqual(res.diffs, [], `the other server reads ${origin}'s files differently:\n  ${res.diffs.join('\n  ')}`);
       });
     }

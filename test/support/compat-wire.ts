@@ -176,6 +176,17 @@ export class Run {
     for (const c of this.conns) c.client.destroy();
   }
 
+  /** Sessions opened and not closed by the scenario (each once), with what reopens them. */
+  openSessions(): { label: string; id: bigint; passwd: Uint8Array; timeoutMs: number }[] {
+    const out = new Map<bigint, { label: string; id: bigint; passwd: Uint8Array; timeoutMs: number }>();
+    for (const c of this.conns) {
+      const id = c.client.sessionId;
+      if (this.closedSessions.has(id) || out.has(id)) continue;
+      out.set(id, { label: this.sessions.get(id) ?? c.label, id, passwd: c.client.passwd, timeoutMs: c.client.timeoutMs });
+    }
+    return [...out.values()];
+  }
+
   /** Drop every socket without closing sessions (cleanup after a failure). */
   destroyAll(): void {
     for (const c of this.conns) c.client.destroy();

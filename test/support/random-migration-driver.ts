@@ -41,7 +41,7 @@ for (const seed of seeds) {
     const t0 = Date.now();
     const r = await checkMigration(generate(seed, { quotas }), origin, { workers, snapCount });
     const aborted = r.notes.aborted === undefined ? '' : ` (aborted: ${String(r.notes.aborted)})`;
-    const what = `seed ${seed}, written by ${origin}: ${r.ops} requests, ${r.files.snapshots} snapshots, ${r.files.logs} logs, ${r.nodes} nodes${aborted}`;
+    const what = `seed ${seed}, written by ${origin}: ${r.ops} requests, ${r.files.snapshots} snapshots, ${r.files.logs} logs, ${r.nodes} nodes, ${r.sessions.reopened} of ${r.sessions.open} open sessions reopened${aborted}`;
     if (r.diffs.length === 0) {
       console.log(`${what}: same (${Date.now() - t0} ms)`);
     } else {

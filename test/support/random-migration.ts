@@ -6,7 +6,9 @@
 // copied, and the same server restarted on the original and the other server
 // started on the copy must serve the same tree: every node's data, ACL,
 // Stat (as getData and getACL give it) and children, read as the superDigest
-// user.
+// user; and the sessions the run left open, each reopened with its id and
+// password: whether the server takes it back, the timeout it negotiates, and
+// the session's ephemerals (getEphemerals).
 //
 // Both directions: Apache ZooKeeper 3.8 writes and zoonode reads it, and
 // zoonode writes and Apache reads it. Only servers reading the same files
@@ -19,6 +21,7 @@ import { startZoonode, tempDir } from './zoonode.js';
 import { startApache } from './apache.js';
 import { killOnExit, Run, withTimeout, type Target } from './compat-wire.js';
 import { ZkClient } from '../../native-free-bench/zk-client.js';
+import { OpCode, readStringList, writePathOnly } from '../../src/jute/index.js';
 import { addDigestAuth, diffTrees, readTree, type TreeView } from './zk-tree.js';
 import { runSequence, serverSettings, SUPER_CRED, type Sequence } from './random-differential.js';
 
@@ -39,8 +42,47 @@ export interface MigrationResult {
   nodes: number;
   /** Snapshots and txn logs the origin left. */
   files: { snapshots: number; logs: number };
-  /** The other server's tree against the origin's, on the same files (empty: the same). */
+  /** Sessions the run left open, and how many of them the origin took back after its restart. */
+  sessions: { open: number; reopened: number };
+  /** The other server's tree and sessions against the origin's, on the same files (empty: the same). */
   diffs: string[];
+}
+
+type OpenSession = ReturnType<Run['openSessions']>[number];
+/** Per session label: 'expired', or the negotiated timeout and the session's ephemerals. */
+type SessionsView = Record<string, 'expired' | { timeoutMs: number; ephemerals: string[] }>;
+
+/** Reopen each session (after the tree is read: a reopened session changes nothing in it). */
+async function sessionsOf(t: Target, open: readonly OpenSession[]): Promise<SessionsView> {
+  const out: SessionsView = {};
+  for (const s of open) {
+    let c: ZkClient;
+    try {
+      c = await ZkClient.connect(t.host, t.port, { ping: false, sessionId: s.id, passwd: s.passwd, timeoutMs: s.timeoutMs });
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EXPIRED') throw e;
+      out[s.label] = 'expired';
+      continue;
+    }
+    try {
+      const r = await withTimeout(c.request(OpCode.getEphemerals, (w) => writePathOnly(w, { path: '/' })), 5000, `getEphemerals on ${t.name}`);
+      if (r.hdr.err !== 0) throw new Error(`getEphemerals on ${t.name}: error ${r.hdr.err}`);
+      out[s.label] = { timeoutMs: c.timeoutMs, ephemerals: (readStringList(r.body) ?? []).sort() };
+    } finally {
+      c.destroy();
+    }
+  }
+  return out;
+}
+
+function diffSessions(expected: SessionsView, actual: SessionsView): string[] {
+  const out: string[] = [];
+  for (const k of new Set([...Object.keys(expected), ...Object.keys(actual)])) {
+    const e = JSON.stringify(expected[k] ?? 'missing');
+    const a = JSON.stringify(actual[k] ?? 'missing');
+    if (e !== a) out.push(`session ${k}: ${e} expected, got ${a}`);
+  }
+  return out;
 }
 
 interface Started { target: Target; stop(): Promise<void> }
@@ -56,11 +98,12 @@ async function startOn(kind: Origin, dataDir: string, o: MigrationOptions): Prom
   return { target: { name: `zoonode(workers=${o.workers})`, host: z.host, port: z.port }, stop: () => z.stop() };
 }
 
-async function treeOf(t: Target): Promise<TreeView> {
+async function treeOf(t: Target, open: readonly OpenSession[]): Promise<{ tree: TreeView; sessions: SessionsView }> {
   const c = await ZkClient.connect(t.host, t.port, { ping: false });
   try {
     await withTimeout(addDigestAuth(c, SUPER_CRED), 5000, 'addauth as the super user');
-    return await withTimeout(readTree(c), 30_000, `reading ${t.name}'s tree`);
+    const tree = await withTimeout(readTree(c), 30_000, `reading ${t.name}'s tree`);
+    return { tree, sessions: await sessionsOf(t, open) };
   } finally {
     await c.close();
   }
@@ -76,11 +119,13 @@ export async function checkMigration(seq: Sequence, origin: Origin, o: Migration
   try {
     const first = await startOn(origin, dirA, o);
     const run = new Run(first.target, { absoluteZxids: false });
+    let open: OpenSession[] = [];
     try {
       await runSequence(run, seq);
     } catch (e) {
       run.note('aborted', (e as Error).message);
     } finally {
+      open = run.openSessions();
       // Sessions stay open: their ephemerals and the session table migrate too.
       run.destroyAll();
       await first.stop();
@@ -90,20 +135,24 @@ export async function checkMigration(seq: Sequence, origin: Origin, o: Migration
     const files = { snapshots: names.filter((n) => n.startsWith('snapshot.')).length, logs: names.filter((n) => n.startsWith('log.')).length };
 
     const again = await startOn(origin, dirA, o);
-    let expected: TreeView;
+    let expected: { tree: TreeView; sessions: SessionsView };
     try {
-      expected = await treeOf(again.target);
+      expected = await treeOf(again.target, open);
     } finally {
       await again.stop();
     }
     const reader = await startOn(other, dirB, o);
-    let actual: TreeView;
+    let actual: { tree: TreeView; sessions: SessionsView };
     try {
-      actual = await treeOf(reader.target);
+      actual = await treeOf(reader.target, open);
     } finally {
       await reader.stop();
     }
-    return { ops: run.transcript.steps.length, notes: run.transcript.notes, nodes: expected.size, files, diffs: diffTrees(expected, actual) };
+    return {
+      ops: run.transcript.steps.length, notes: run.transcript.notes, nodes: expected.tree.size, files,
+      sessions: { open: open.length, reopened: Object.values(expected.sessions).filter((s) => s !== 'expired').length },
+      diffs: [...diffTrees(expected.tree, actual.tree), ...diffSessions(expected.sessions, actual.sessions)],
+    };
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
