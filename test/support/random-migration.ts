@@ -109,6 +109,16 @@ async function treeOf(t: Target, open: readonly OpenSession[]): Promise<{ tree: 
   }
 }
 
+/** What a server started on dataDir serves (then it stops). */
+async function servedFrom(kind: Origin, dataDir: string, o: MigrationOptions, open: readonly OpenSession[]): Promise<{ tree: TreeView; sessions: SessionsView }> {
+  const s = await startOn(kind, dataDir, o);
+  try {
+    return await treeOf(s.target, open);
+  } finally {
+    await s.stop();
+  }
+}
+
 /** Run seq on a fresh `origin`, then compare the tree both servers serve from its files. */
 export async function checkMigration(seq: Sequence, origin: Origin, o: MigrationOptions): Promise<MigrationResult> {
   const other: Origin = origin === 'apache' ? 'zoonode' : 'apache';
@@ -134,20 +144,8 @@ export async function checkMigration(seq: Sequence, origin: Origin, o: Migration
     const names = fs.readdirSync(path.join(dirA, 'version-2'));
     const files = { snapshots: names.filter((n) => n.startsWith('snapshot.')).length, logs: names.filter((n) => n.startsWith('log.')).length };
 
-    const again = await startOn(origin, dirA, o);
-    let expected: { tree: TreeView; sessions: SessionsView };
-    try {
-      expected = await treeOf(again.target, open);
-    } finally {
-      await again.stop();
-    }
-    const reader = await startOn(other, dirB, o);
-    let actual: { tree: TreeView; sessions: SessionsView };
-    try {
-      actual = await treeOf(reader.target, open);
-    } finally {
-      await reader.stop();
-    }
+    const expected = await servedFrom(origin, dirA, o, open);
+    const actual = await servedFrom(other, dirB, o, open);
     return {
       ops: run.transcript.steps.length, notes: run.transcript.notes, nodes: expected.tree.size, files,
       sessions: { open: open.length, reopened: Object.values(expected.sessions).filter((s) => s !== 'expired').length },
