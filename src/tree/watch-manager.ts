@@ -146,9 +146,18 @@ class Table<K, V> {
   }
 }
 
+const NO_PATHS: ReadonlyMap<string, number> = new Map();
+
 export class WatchManager {
   private readonly byPath = new Table<string, Watcher>(new SpillMap());
   private readonly byWatcher = new Table<Watcher, string>(new Map());
+  /**
+   * Watchers that have added a watch here, until removeWatcher (their
+   * connection closed): Apache's watch2Paths keeps a connection's entry,
+   * empty or not, that long, and wchs, wchc and the watch summary count and
+   * list those entries.
+   */
+  private readonly watching = new Set<Watcher>();
   private recursiveCount = 0;
   private watchCount = 0;
 
@@ -161,8 +170,9 @@ export class WatchManager {
     return this.byPath.size;
   }
 
+  /** Watchers that have watched a path here since they connected (Apache's "connections watching"). */
   watcherCount(): number {
-    return this.byWatcher.size;
+    return this.watching.size;
   }
 
   private setMode(path: string, w: Watcher, old: number, next: number): void {
@@ -184,6 +194,7 @@ export class WatchManager {
 
   add(path: string, w: Watcher, mode: number): boolean {
     if (!w.alive) return false;
+    this.watching.add(w);
     const old = this.byWatcher.mode(w, path);
     const next = old | mode;
     if (next === old) return false;
@@ -228,6 +239,7 @@ export class WatchManager {
 
   /** Drop every watch of a watcher (its connection closed). */
   removeWatcher(w: Watcher): void {
+    this.watching.delete(w);
     for (const [path, mode] of this.byWatcher.take(w)) {
       this.byPath.set(path, w, 0);
       if ((mode & MODE_PERSISTENT_RECURSIVE) !== 0) this.recursiveCount--;
@@ -257,8 +269,9 @@ export class WatchManager {
     return this.byPath.view(path);
   }
 
+  /** Every watcher that has watched here since it connected, with the paths it watches now (perhaps none). */
   *watchers(): IterableIterator<[Watcher, ReadonlyMap<string, number>]> {
-    for (const w of this.byWatcher.keys()) yield [w, this.byWatcher.view(w)!];
+    for (const w of this.watching) yield [w, this.byWatcher.view(w) ?? NO_PATHS];
   }
 
   *paths(): IterableIterator<[string, ReadonlyMap<Watcher, number>]> {

@@ -20,8 +20,9 @@
 // (the shared Apache's root differs from a fresh server's).
 //
 // What is compared: every step (ReplyHeader, frame length, decoded body),
-// the arrival order of replies and watch events per connection, and notes
-// (failed multis' bodies, connections the server closed). Set aside (and
+// the arrival order of replies and watch events per connection, notes
+// (failed multis' bodies, connections the server closed), and the watch
+// tables at the end of the run (wchs, wchp, wchc; see watchReport). Set aside (and
 // counted): README's checkWatches difference (Apache 3.8's check matches any
 // connection's watch on the path, zoonode's, as 3.9's, only the asking
 // connection's own: a checkWatches answered OK by Apache and NOWATCHER by
@@ -50,6 +51,7 @@ import {
 } from '../../src/jute/index.js';
 import { Run, OPEN_ACL, withTimeout, type Conn, type Step, type Target, type Transcript } from './compat-wire.js';
 import { addDigestAuth, digestId } from './zk-tree.js';
+import { fourLetter } from './apache.js';
 import { Prng } from '../../src/testing/prng.js';
 
 // ---- PRNG -----------------------------------------------------------------------------
@@ -76,6 +78,8 @@ export const serverSettings = {
   extendedTypesEnabled: 'true',
   // Hard quota limits refuse writes (quota seeds, GenOptions.quotas).
   enforceQuota: 'true',
+  // The watch report at the end of a run (wchs, wchp, wchc).
+  '4lw.commands.whitelist': '*',
 } as const;
 
 /** The Apache-only settings (a faster txn log; nothing in a transcript depends on fsync). */
@@ -950,11 +954,35 @@ export async function runSequence(run: Run, seq: Sequence): Promise<void> {
   }
 }
 
+/**
+ * The server's watch tables at the end of a run, as wchs, wchp and wchc
+ * report them (data watches only, in 3.8's reports), with session ids as
+ * the run's connection labels and the lines of each block, and the blocks,
+ * sorted (both reports list hash maps).
+ */
+async function watchReport(target: Target, run: Run): Promise<Record<string, unknown>> {
+  const word = (w: string) => withTimeout(fourLetter(target.port, w, target.host), 5000, `${w} on ${target.name}`);
+  const labels = (text: string) => text.replace(/0x[0-9a-f]+/g, (hex) => run.sessions.get(BigInt.asIntN(64, BigInt(hex))) ?? 'session:?');
+  // A block is a line not starting with a tab (a path, perhaps "", or a session) and the tab lines after it.
+  const blocks = (text: string) => {
+    const out: string[][] = [];
+    for (const line of labels(text).replace(/\n+$/, '').split('\n')) {
+      if (line.startsWith('\t') && out.length > 0) out[out.length - 1]!.push(line.slice(1));
+      else out.push([JSON.stringify(line)]);
+    }
+    return out.map(([head, ...rest]) => [head, ...rest.sort()].join(' ')).sort();
+  };
+  return { wchs: (await word('wchs')).trim(), wchp: blocks(await word('wchp')), wchc: blocks(await word('wchc')) };
+}
+
 /** Run a sequence against a target, returning its transcript (sessions closed afterwards). */
 export async function runOn(target: Target, seq: Sequence): Promise<Transcript> {
   const run = new Run(target, { absoluteZxids: false });
   try {
     await runSequence(run, seq);
+    // A closeSession's connection goes (and its watches with it) after the reply.
+    await new Promise((r) => setTimeout(r, 100));
+    run.note('watches at the end (wchs, wchp, wchc)', await watchReport(target, run));
     await run.closeAll();
   } catch (e) {
     run.note('aborted', (e as Error).message.replace(target.name, '<server>'));
