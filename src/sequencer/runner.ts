@@ -148,7 +148,10 @@ export class SequencerRunner {
       lastZxid: tree.lastProcessedZxid,
       // Apache's count is its nodes map's size, which holds the root twice ("/" and its "" alias).
       nodeCount: tree.nodeCount + 1,
-      watchCount: tree.dataWatches.size + tree.childWatches.size,
+      // Apache 3.8 registers a persistent recursive watch with its child
+      // watches as well as its data watches (3.9 no longer does; zoonode keeps
+      // it with the data watches only), and counts both.
+      watchCount: tree.dataWatches.size + tree.childWatches.size + tree.dataWatches.recursiveWatches,
       dataWatchConnections: tree.dataWatches.watcherCount(),
       dataWatchPaths: tree.dataWatches.pathCount,
       dataWatches: tree.dataWatches.size,

@@ -166,6 +166,11 @@ export class WatchManager {
     return this.watchCount;
   }
 
+  /** (path, watcher) pairs with a persistent recursive watch. */
+  get recursiveWatches(): number {
+    return this.recursiveCount;
+  }
+
   get pathCount(): number {
     return this.byPath.size;
   }

@@ -136,6 +136,8 @@ export interface Sequence {
   seed: number;
   conns: number;
   ops: Op[];
+  /** Made with GenOptions.quotas. */
+  quotas?: boolean;
 }
 
 const L1 = ['a', 'b', 'c'] as const;
@@ -460,7 +462,7 @@ export function generate(seed: number, opts: GenOptions = {}): Sequence {
   const avoid = new Set(opts.avoid ?? DELIBERATE);
   let out = avoid.size === 0 ? ops : ops.map((o) => applyAvoid(o, avoid));
   if (opts.quotas === true) out = out.flatMap((o) => (o.k === 'burst' ? o.ops : [o]));
-  return { seed, conns, ops: avoid.has('watchModes') ? applyWatchModes(out) : out };
+  return { seed, conns, ops: avoid.has('watchModes') ? applyWatchModes(out) : out, quotas: opts.quotas === true };
 }
 
 // ---- quotas ------------------------------------------------------------------------------
@@ -975,14 +977,34 @@ async function watchReport(target: Target, run: Run): Promise<Record<string, unk
   return { wchs: (await word('wchs')).trim(), wchp: blocks(await word('wchp')), wchc: blocks(await word('wchc')) };
 }
 
+/** mntr gauges of the tree a run changes, as numbers. */
+const MNTR_GAUGES = ['zk_znode_count', 'zk_ephemerals_count', 'zk_watch_count', 'zk_approximate_data_size'] as const;
+
+async function mntrGauges(target: Target): Promise<Record<string, number>> {
+  const text = await withTimeout(fourLetter(target.port, 'mntr', target.host), 5000, `mntr on ${target.name}`);
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const [k, v] = line.split('\t');
+    if ((MNTR_GAUGES as readonly string[]).includes(k!)) out[k!] = Number(v);
+  }
+  return out;
+}
+
 /** Run a sequence against a target, returning its transcript (sessions closed afterwards). */
 export async function runOn(target: Target, seq: Sequence): Promise<Transcript> {
   const run = new Run(target, { absoluteZxids: false });
   try {
+    // A shared server starts a seed with whatever earlier seeds left in its
+    // gauges (Apache's approximate data size drifts), so the change is compared.
+    const before = await mntrGauges(target);
     await runSequence(run, seq);
     // A closeSession's connection goes (and its watches with it) after the reply.
     await new Promise((r) => setTimeout(r, 100));
     run.note('watches at the end (wchs, wchp, wchc)', await watchReport(target, run));
+    const after = await mntrGauges(target);
+    // README: Apache's approximate data size leaves out its own rewrites of zookeeper_stats.
+    const gauges = seq.quotas === true ? MNTR_GAUGES.filter((k) => k !== 'zk_approximate_data_size') : MNTR_GAUGES;
+    run.note('mntr gauges, change over the run', Object.fromEntries(gauges.map((k) => [k, (after[k] ?? NaN) - (before[k] ?? NaN)])));
     await run.closeAll();
   } catch (e) {
     run.note('aborted', (e as Error).message.replace(target.name, '<server>'));
