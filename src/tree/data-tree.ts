@@ -549,6 +549,9 @@ export class DataTree {
     }
     this.aclCache.addRestoredUsage(s.acl);
     this.approximateDataSize += path.length + node.dataLength;
+    // Apache's nodes map holds the root under "" and "/", and its size after a
+    // snapshot load sums the map: the root's data twice and the "/" once more.
+    if (path === '') this.approximateDataSize += 1 + node.dataLength;
   }
 
   /** The snapshot's nodes are all in (before the logs are replayed): quotas are recounted from them, as Apache does. */

@@ -15,6 +15,8 @@
 //                         (containerHeader, watchModes; the default, "known",
 //                         is all of them; "none" keeps every input as generated)
 //     --quotas            quota seeds (GenOptions.quotas: quota nodes among the requests)
+//     --restarts          restart seeds (GenOptions.restarts: both servers restarted now
+//                         and then; a fresh Apache per seed, random-restart.ts)
 //     --quiet             print differing seeds only
 //     --dump DIR          write both transcripts and the sequence of every differing seed as JSON
 //     --replay FILE       run the sequence in FILE (a dumped seed-N-seq.json) instead of seeds
@@ -27,6 +29,7 @@ import {
   generate, runOn, removeTree, compare, contextOf, describeOp, serverSettings, apacheOnlySettings, DELIBERATE,
   type Avoid, type Difference, type Op, type Sequence,
 } from './random-differential.js';
+import { runWithRestarts } from './random-restart.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,6 +45,7 @@ const workers = Number(arg('workers') ?? 0);
 const minimizeOn = flag('minimize');
 const quiet = flag('quiet');
 const quotas = flag('quotas');
+const restarts = flag('restarts');
 const jsonFile = arg('json');
 const dumpDir = arg('dump');
 const replay = arg('replay');
@@ -63,6 +67,7 @@ let zoonodeServer: TestServer | null = null;
 
 /** Both transcripts of one sequence. */
 async function runBoth(seq: Sequence): Promise<{ apache: Transcript; zoonode: Transcript }> {
+  if (seq.ops.some((o) => o.k === 'restart')) return runWithRestarts(seq, workers);
   const z = await startZoonode({ workers, ...serverSettings });
   zoonodeServer = z;
   try {
@@ -165,7 +170,7 @@ process.on('SIGINT', () => { void zoonodeServer?.stop(); void apache.stop().then
 
 try {
   for (const seed of replay === undefined ? seeds : [0]) {
-    const seq: Sequence = replay === undefined ? generate(seed, { avoid, quotas, ...(length === undefined ? {} : { length }) }) : JSON.parse(fs.readFileSync(replay, 'utf8'));
+    const seq: Sequence = replay === undefined ? generate(seed, { avoid, quotas, restarts, ...(length === undefined ? {} : { length }) }) : JSON.parse(fs.readFileSync(replay, 'utf8'));
     const t0 = Date.now();
     const r = await firstDiff(seq);
     const ms = Date.now() - t0;

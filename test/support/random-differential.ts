@@ -128,6 +128,13 @@ export type Op =
   | { k: 'getAllChildrenNumber'; c: number; path: PathSpec }
   | { k: 'getEphemerals'; c: number; prefix: string }
   | { k: 'closeSession'; c: number }
+  /**
+   * Restart the server (GenOptions.restarts): every connection dropped
+   * without closing its session, the server stopped and started again on
+   * its data directory, then every slot's session reopened with its id and
+   * password.
+   */
+  | { k: 'restart'; c: number }
   | { k: 'whoAmI'; c: number }
   /** Requests sent back to back on one connection before any reply is read. */
   | { k: 'burst'; c: number; ops: Op[] };
@@ -139,6 +146,9 @@ export interface Sequence {
   /** Made with GenOptions.quotas. */
   quotas?: boolean;
 }
+
+/** What runSequence needs for a restart op: stop the server, start it again on its files, and say where it listens now. */
+export type Restarter = () => Promise<{ host: string; port: number }>;
 
 const L1 = ['a', 'b', 'c'] as const;
 const L2 = ['a', 'b', 'c', 'd'] as const;
@@ -420,6 +430,8 @@ export interface GenOptions {
    * it always was (the quota draws are made only when this is on).
    */
   quotas?: boolean;
+  /** Server restarts among the requests (off: the sequence is what it always was). */
+  restarts?: boolean;
 }
 
 function applyAvoid(op: Op, avoid: ReadonlySet<Avoid>): Op {
@@ -446,6 +458,10 @@ export function generate(seed: number, opts: GenOptions = {}): Sequence {
   let c = 0;
   while (ops.length < length) {
     if (g.chance(0.45)) c = g.int(conns);
+    if (opts.restarts === true && g.chance(0.008)) {
+      ops.push({ k: 'restart', c });
+      continue;
+    }
     if (opts.quotas === true && g.chance(0.12)) {
       ops.push(...genQuotaOps(g, c));
       continue;
@@ -855,6 +871,7 @@ function prepare(st: State, run: Run, op: Op, n: string): Prepared {
     }
     case 'closeSession':
     case 'burst':
+    case 'restart':
       throw new Error(`prepare: ${op.k} is handled by the runner`);
   }
 }
@@ -887,6 +904,7 @@ export function describeOp(op: Op): string {
     case 'getAllChildrenNumber': return `${who} getAllChildrenNumber ${p(op.path)}`;
     case 'getEphemerals': return `${who} getEphemerals ${JSON.stringify(op.prefix)}`;
     case 'closeSession': return `${who} closeSession (then a new session)`;
+    case 'restart': return 'restart the server; every session reopened';
     case 'whoAmI': return `${who} whoAmI`;
     case 'multi': return `${who} multi [${op.ops.map((m) => {
       switch (m.t) {
@@ -910,8 +928,46 @@ async function openSlot(run: Run, st: State, slot: number): Promise<Conn> {
   return c;
 }
 
-/** Run a sequence on a Run (the scenario; the caller closes the Run). */
-export async function runSequence(run: Run, seq: Sequence): Promise<void> {
+/**
+ * A restart op: drop every slot's connection (sessions stay), restart the
+ * server, and reopen each slot's session with its id and password (a new
+ * session if the server no longer knows it). Noted: per slot, the timeout
+ * the server gave back, or that the session was gone.
+ */
+async function restartServer(run: Run, st: State, restart: Restarter, n: string): Promise<void> {
+  const slots = st.conns.map((c) => c);
+  // Events already on their way to a connection arrive before a reply to a
+  // request it sends now: only then is the connection dropped.
+  await Promise.all(slots.map((c) => (c === null || c === undefined || c.client.closed ? undefined
+    : withTimeout(c.client.request(OpCode.exists, (w) => writePathWatch(w, { path: '/r', watch: false })), 5000, 'settling before a restart'))));
+  for (const c of slots) c?.client.destroy();
+  const at = await restart();
+  Object.assign(run.target, at);
+  const outcome: Record<string, unknown> = {};
+  for (let slot = 0; slot < slots.length; slot++) {
+    const old = slots[slot];
+    if (old === null || old === undefined) continue;
+    const gen = (st.generation[slot] ?? 0) + 1;
+    st.generation[slot] = gen;
+    const label = `${CONN_NAMES[slot]}${gen}`;
+    try {
+      const client = await ZkClient.connect(at.host, at.port, {
+        ping: false, sessionId: old.client.sessionId, passwd: old.client.passwd, timeoutMs: old.client.timeoutMs, lastZxidSeen: old.client.lastZxid,
+      });
+      st.conns[slot] = run.adopt(label, client);
+      outcome[old.label] = { reopenedAs: label, timeoutMs: client.timeoutMs };
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EXPIRED') throw e;
+      outcome[old.label] = 'expired';
+      st.generation[slot] = gen - 1;
+      await openSlot(run, st, slot);
+    }
+  }
+  run.note(`${n} restart`, outcome);
+}
+
+/** Run a sequence on a Run (the scenario; the caller closes the Run). A sequence with restart ops needs `restart`. */
+export async function runSequence(run: Run, seq: Sequence, restart?: Restarter): Promise<void> {
   const st = new State();
   for (let i = 0; i < seq.conns; i++) await openSlot(run, st, i);
   for (let i = 0; i < seq.ops.length; i++) {
@@ -924,6 +980,11 @@ export async function runSequence(run: Run, seq: Sequence): Promise<void> {
       conn = await openSlot(run, st, op.c);
     }
     try {
+      if (op.k === 'restart') {
+        if (restart === undefined) throw new Error('a restart op, and no way to restart the server');
+        await restartServer(run, st, restart, n);
+        continue;
+      }
       if (op.k === 'closeSession') {
         const s = await conn.closeSession(`${n} closeSession`);
         let closed = true;
@@ -991,13 +1052,13 @@ async function mntrGauges(target: Target): Promise<Record<string, number>> {
 }
 
 /** Run a sequence against a target, returning its transcript (sessions closed afterwards). */
-export async function runOn(target: Target, seq: Sequence): Promise<Transcript> {
+export async function runOn(target: Target, seq: Sequence, restart?: Restarter): Promise<Transcript> {
   const run = new Run(target, { absoluteZxids: false });
   try {
     // A shared server starts a seed with whatever earlier seeds left in its
     // gauges (Apache's approximate data size drifts), so the change is compared.
     const before = await mntrGauges(target);
-    await runSequence(run, seq);
+    await runSequence(run, seq, restart);
     // A closeSession's connection goes (and its watches with it) after the reply.
     await new Promise((r) => setTimeout(r, 100));
     run.note('watches at the end (wchs, wchp, wchc)', await watchReport(target, run));
