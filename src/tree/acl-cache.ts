@@ -9,6 +9,7 @@ import { Perms } from '../jute/opcodes.js';
 export const OPEN_ACL_UNSAFE: readonly ACL[] = Object.freeze([{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }]);
 export const READ_ACL_UNSAFE: readonly ACL[] = Object.freeze([{ perms: Perms.READ, id: { scheme: 'world', id: 'anyone' } }]);
 export const OPEN_UNSAFE_ACL_REF = -1;
+const NO_ACL: readonly ACL[] = Object.freeze([]);
 
 function keyOf(acls: readonly ACL[]): string {
   let k = '';
@@ -41,6 +42,18 @@ export class AclCache {
     const acls = this.byRef.get(ref);
     if (acls === undefined) throw new Error(`ACL reference ${ref} is not in the cache`);
     return acls;
+  }
+
+  /**
+   * A list for the watch READ filter, never throwing: a reference the cache
+   * does not know yet (a node that a fuzzy snapshot caught after the
+   * snapshot's ACL map was written, until the replay of its create re-points
+   * it) gives the empty list, which lets everyone read, as Apache's check
+   * does for an empty ACL. No watcher exists while the logs are replayed.
+   */
+  forWatchers(ref: number): readonly ACL[] {
+    if (ref === OPEN_UNSAFE_ACL_REF) return OPEN_ACL_UNSAFE;
+    return this.byRef.get(ref) ?? NO_ACL;
   }
 
   addUsage(ref: number): void {

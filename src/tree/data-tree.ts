@@ -199,8 +199,8 @@ export class DataTree {
     }
     this.updateQuotaStats(path, data === null ? 0 : data.length, 1);
     // Watchers get an event only if they may READ its node (the parent, for a children change).
-    this.dataWatches.trigger(path, EventType.NodeCreated, zxid, this.aclCache.get(aclRef), null);
-    this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, this.aclCache.get(parent.acl), null);
+    this.dataWatches.trigger(path, EventType.NodeCreated, zxid, this.aclCache.forWatchers(aclRef), null);
+    this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, this.aclCache.forWatchers(parent.acl), null);
     return node;
   }
 
@@ -231,11 +231,11 @@ export class DataTree {
       }
     }
     // The node's ACL, read before forget() may drop its last use from the cache.
-    const acl = this.aclCache.get(node.acl);
+    const acl = this.aclCache.forWatchers(node.acl);
     this.forget(path, node);
     const notified = this.dataWatches.trigger(path, EventType.NodeDeleted, zxid, acl, null);
     this.childWatches.trigger(path, EventType.NodeDeleted, zxid, acl, notified === null ? null : new Set(notified));
-    this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, this.aclCache.get(parent.acl), null);
+    this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, this.aclCache.forWatchers(parent.acl), null);
   }
 
   /** The bookkeeping of a node leaving the tree (counts, ACL use, ephemerals, quotas); no watches. */
@@ -272,7 +272,7 @@ export class DataTree {
     node.mzxid = zxid;
     node.version = version;
     this.updateQuotaStats(path, bytesDiff, 0);
-    this.dataWatches.trigger(path, EventType.NodeDataChanged, zxid, this.aclCache.get(node.acl), null);
+    this.dataWatches.trigger(path, EventType.NodeDataChanged, zxid, this.aclCache.forWatchers(node.acl), null);
     return node;
   }
 

@@ -62,9 +62,13 @@ test('seeds the long runs failed replay clean after their fixes', async () => {
   // The model's account of that quirk missed the multi's earlier delete.
   // 332655082: replay over a fuzzy snapshot deleted a node the snapshot held
   // with a child; the child stayed counted (DataTree.deleteNode).
-  for (const seed of [332308293, 332655082]) {
+  // 609805192: after a machine crash the server did not start ("ACL reference
+  // 4 is not in the cache"): replay over a fuzzy snapshot fired watch
+  // triggers, whose READ filter looked up the ACL of a node the snapshot had
+  // caught before its list was in the snapshot's ACL map.
+  for (const [seed, commits] of [[332308293, 100], [332655082, 100], [609805192, 50]] as const) {
     const r = await simulate({ seed, steps: 400 });
     if (!r.ok) assert.fail(formatFailure(r.failure!));
-    assert.ok(r.stats.commits > 100, `seed ${seed} committed writes`);
+    assert.ok(r.stats.commits > commits, `seed ${seed} committed writes`);
   }
 });
