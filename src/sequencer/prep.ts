@@ -20,7 +20,7 @@ import type { DataTree } from '../tree/data-tree.js';
 import { isSpecialPath, pathError } from '../tree/paths.js';
 import { EPHEMERAL_SESSION, ephemeralType } from '../tree/znode.js';
 import { ttlOwner } from '../tree/data-tree.js';
-import { LIMIT_NODE, STATS_NODE, StatsTrack, quotaPathOf, topNamespace } from '../tree/quotas.js';
+import { LIMIT_NODE, STATS_NODE, StatsTrack, quotaPathOf, quotaText, topNamespace } from '../tree/quotas.js';
 import type { Session } from './session.js';
 import { Fifo } from '../util/fifo.js';
 
@@ -142,7 +142,7 @@ export class Prep {
     const node = this.tree.getNode(path);
     if (node === undefined) return null;
     const t = StatsTrack.strict(node.data);
-    if (t === null) throw new JuteError(`${path} holds ${JSON.stringify(Buffer.from(node.data ?? '', 'latin1').toString('utf8'))}, which is not a quota in a form ZooKeeper reads`);
+    if (t === null) throw new JuteError(`${path} holds ${JSON.stringify(quotaText(node.data))}, which is not a quota in a form ZooKeeper reads`);
     return t;
   }
 

@@ -561,9 +561,8 @@ export class DataTree {
     this.setupQuotas();
   }
 
+  /** The logs are replayed too (snapshotLoaded came before them). */
   finishRestore(lastZxid: number): void {
-    this.restoreParentPath = '\u0000';
-    this.restoreParent = null;
     this.aclCache.purgeUnused();
     if (lastZxid > this.lastProcessedZxid) this.lastProcessedZxid = lastZxid;
   }

@@ -11,6 +11,11 @@ export const QUOTA_ROOT = '/zookeeper/quota';
 export const LIMIT_NODE = 'zookeeper_limits';
 export const STATS_NODE = 'zookeeper_stats';
 
+/** A quota node's data as text: its latin1-held bytes decoded as UTF-8, as Apache decodes them ('' for null). */
+export function quotaText(data: string | null): string {
+  return data === null ? '' : Buffer.from(data, 'latin1').toString('utf8');
+}
+
 /** Apache's StatsTrack: "k=v" pairs separated by ',' or ';'; a missing value is -1. */
 export class StatsTrack {
   readonly values = new Map<string, number>();
@@ -28,7 +33,7 @@ export class StatsTrack {
 
   /** From a node's data (latin1-held bytes of UTF-8 text, as Apache decodes them). */
   static of(data: string | null): StatsTrack {
-    return new StatsTrack(data === null ? '' : Buffer.from(data, 'latin1').toString('utf8'));
+    return new StatsTrack(quotaText(data));
   }
 
   /**
@@ -42,7 +47,7 @@ export class StatsTrack {
   static strict(data: string | null): StatsTrack | null {
     const t = new StatsTrack(null);
     if (data === null || data.length === 0) return t;
-    const pairs = javaSplit(Buffer.from(data, 'latin1').toString('utf8'), /[,;]+/);
+    const pairs = javaSplit(quotaText(data), /[,;]+/);
     for (const pair of pairs) {
       const kv = javaSplit(pair, /=/);
       if (kv.length < 2) return null;

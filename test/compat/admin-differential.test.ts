@@ -55,6 +55,9 @@ function normalize(text: string, s: State): string {
 
 const shape = (text: string) => text.split('\n').map((l) => l.replace(/\d+/g, '#'));
 
+/** A wchc/wchp report's blocks (a head line and its tab lines), each block's lines and the blocks sorted: both list hash maps. */
+const sortBlocks = (t: string) => t.trim().split(/\n(?=\S)/).map((b) => b.split('\n').sort().join('\n')).sort();
+
 describe('four-letter words and AdminServer: zoonode like Apache ZooKeeper 3.8', { skip: apacheInstalled() ? false : 'Apache ZooKeeper is not installed' }, () => {
   let apache: ServerProcess & { adminPort: number | null };
   let zoonode: TestServer;
@@ -109,14 +112,12 @@ describe('four-letter words and AdminServer: zoonode like Apache ZooKeeper 3.8',
   test('wchs, wchc, wchp: the same watches (data watches only, as Apache reports them)', async () => {
     assert.equal(await word(zoonode.port, 'wchs'), await word(apache.port, 'wchs'));
     for (const w of ['wchc', 'wchp']) {
-      const sortBlocks = (t: string) => t.trim().split(/\n(?=\S)/).map((b) => b.split('\n').sort().join('\n')).sort();
       assert.deepEqual(sortBlocks(normalize(await word(zoonode.port, w), zoonodeState)),
         sortBlocks(normalize(await word(apache.port, w), apacheState)), w);
     }
   });
 
   test('wchs, wchc: a connection whose watches have all fired still counts as watching (Apache keeps its entry until it closes)', async () => {
-    const sortBlocks = (t: string) => t.trim().split(/\n(?=\S)/).map((b) => b.split('\n').sort().join('\n')).sort();
     const afterFiring = async (port: number, s: State) => {
       const c = await ZkClient.connect('127.0.0.1', port, { timeoutMs: 10000, ping: false });
       try {

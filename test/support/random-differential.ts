@@ -52,6 +52,7 @@ import {
 import { Run, OPEN_ACL, withTimeout, type Conn, type Step, type Target, type Transcript } from './compat-wire.js';
 import { addDigestAuth, digestId } from './zk-tree.js';
 import { fourLetter } from './apache.js';
+import { mntr } from './fuzz-driver.js';
 import { Prng } from '../../src/testing/prng.js';
 
 // ---- PRNG -----------------------------------------------------------------------------
@@ -919,10 +920,14 @@ export function describeOp(op: Op): string {
   }
 }
 
-async function openSlot(run: Run, st: State, slot: number): Promise<Conn> {
+/** The label of a slot's next connection: A, then A2, A3, ... */
+function nextLabel(st: State, slot: number): string {
   const gen = (st.generation[slot] ?? 0) + 1;
   st.generation[slot] = gen;
-  const label = `${CONN_NAMES[slot]}${gen === 1 ? '' : gen}`;
+  return `${CONN_NAMES[slot]}${gen === 1 ? '' : gen}`;
+}
+
+async function openSlot(run: Run, st: State, slot: number, label = nextLabel(st, slot)): Promise<Conn> {
   const c = await run.connect(label);
   st.conns[slot] = c;
   return c;
@@ -935,7 +940,7 @@ async function openSlot(run: Run, st: State, slot: number): Promise<Conn> {
  * the server gave back, or that the session was gone.
  */
 async function restartServer(run: Run, st: State, restart: Restarter, n: string): Promise<void> {
-  const slots = st.conns.map((c) => c);
+  const slots = [...st.conns];
   // Events already on their way to a connection arrive before a reply to a
   // request it sends now: only then is the connection dropped.
   await Promise.all(slots.map((c) => (c === null || c === undefined || c.client.closed ? undefined
@@ -947,9 +952,7 @@ async function restartServer(run: Run, st: State, restart: Restarter, n: string)
   for (let slot = 0; slot < slots.length; slot++) {
     const old = slots[slot];
     if (old === null || old === undefined) continue;
-    const gen = (st.generation[slot] ?? 0) + 1;
-    st.generation[slot] = gen;
-    const label = `${CONN_NAMES[slot]}${gen}`;
+    const label = nextLabel(st, slot);
     try {
       const client = await ZkClient.connect(at.host, at.port, {
         ping: false, sessionId: old.client.sessionId, passwd: old.client.passwd, timeoutMs: old.client.timeoutMs, lastZxidSeen: old.client.lastZxid,
@@ -959,8 +962,7 @@ async function restartServer(run: Run, st: State, restart: Restarter, n: string)
     } catch (e) {
       if ((e as { code?: string }).code !== 'EXPIRED') throw e;
       outcome[old.label] = 'expired';
-      st.generation[slot] = gen - 1;
-      await openSlot(run, st, slot);
+      await openSlot(run, st, slot, label);
     }
   }
   run.note(`${n} restart`, outcome);
@@ -1038,18 +1040,8 @@ async function watchReport(target: Target, run: Run): Promise<Record<string, unk
   return { wchs: (await word('wchs')).trim(), wchp: blocks(await word('wchp')), wchc: blocks(await word('wchc')) };
 }
 
-/** mntr gauges of the tree a run changes, as numbers. */
+/** mntr gauges of the tree a run changes. */
 const MNTR_GAUGES = ['zk_znode_count', 'zk_ephemerals_count', 'zk_watch_count', 'zk_approximate_data_size'] as const;
-
-async function mntrGauges(target: Target): Promise<Record<string, number>> {
-  const text = await withTimeout(fourLetter(target.port, 'mntr', target.host), 5000, `mntr on ${target.name}`);
-  const out: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const [k, v] = line.split('\t');
-    if ((MNTR_GAUGES as readonly string[]).includes(k!)) out[k!] = Number(v);
-  }
-  return out;
-}
 
 /** Run a sequence against a target, returning its transcript (sessions closed afterwards). */
 export async function runOn(target: Target, seq: Sequence, restart?: Restarter): Promise<Transcript> {
@@ -1057,15 +1049,15 @@ export async function runOn(target: Target, seq: Sequence, restart?: Restarter):
   try {
     // A shared server starts a seed with whatever earlier seeds left in its
     // gauges (Apache's approximate data size drifts), so the change is compared.
-    const before = await mntrGauges(target);
+    const before = await mntr(target.host, target.port);
     await runSequence(run, seq, restart);
     // A closeSession's connection goes (and its watches with it) after the reply.
     await new Promise((r) => setTimeout(r, 100));
     run.note('watches at the end (wchs, wchp, wchc)', await watchReport(target, run));
-    const after = await mntrGauges(target);
+    const after = await mntr(target.host, target.port);
     // README: Apache's approximate data size leaves out its own rewrites of zookeeper_stats.
     const gauges = seq.quotas === true ? MNTR_GAUGES.filter((k) => k !== 'zk_approximate_data_size') : MNTR_GAUGES;
-    run.note('mntr gauges, change over the run', Object.fromEntries(gauges.map((k) => [k, (after[k] ?? NaN) - (before[k] ?? NaN)])));
+    run.note('mntr gauges, change over the run', Object.fromEntries(gauges.map((k) => [k, Number(after.get(k)) - Number(before.get(k))])));
     await run.closeAll();
   } catch (e) {
     run.note('aborted', (e as Error).message.replace(target.name, '<server>'));
@@ -1081,11 +1073,22 @@ export async function runOn(target: Target, seq: Sequence, restart?: Restarter):
 /** What a seed leaves on a shared server: its quota nodes (first, so no quota counts the rest) and its namespace. */
 const SEED_ROOTS = ['/zookeeper/quota/r', '/r'];
 
-/** Remove subtrees (by default a seed's, SEED_ROOTS) as the superDigest user (outside any transcript). */
-export async function removeTree(target: Target, roots: readonly string[] = SEED_ROOTS): Promise<void> {
+/** A session of the superDigest user, outside any transcript; the caller closes it. */
+export async function superSession(target: Target): Promise<ZkClient> {
   const c = await ZkClient.connect(target.host, target.port, { ping: false });
   try {
-    await withTimeout(addDigestAuth(c, SUPER_CRED), 5000, 'cleanup: addauth as the super user');
+    await withTimeout(addDigestAuth(c, SUPER_CRED), 5000, `addauth as the super user on ${target.name}`);
+    return c;
+  } catch (e) {
+    c.destroy();
+    throw e;
+  }
+}
+
+/** Remove subtrees (by default a seed's, SEED_ROOTS) as the superDigest user (outside any transcript). */
+export async function removeTree(target: Target, roots: readonly string[] = SEED_ROOTS): Promise<void> {
+  const c = await superSession(target);
+  try {
     const del = async (p: string, depth: number): Promise<void> => {
       if (depth > 50) throw new Error(`cleanup: ${p} too deep`);
       const r = await withTimeout(c.request(OpCode.getChildren, (w) => writePathWatch(w, { path: p, watch: false })), 5000, 'cleanup getChildren');

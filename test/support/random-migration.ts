@@ -22,8 +22,8 @@ import { startApache } from './apache.js';
 import { killOnExit, Run, withTimeout, type Target } from './compat-wire.js';
 import { ZkClient } from '../../native-free-bench/zk-client.js';
 import { OpCode, readStringList, writePathOnly } from '../../src/jute/index.js';
-import { addDigestAuth, diffTrees, readTree, type TreeView } from './zk-tree.js';
-import { runSequence, serverSettings, SUPER_CRED, type Sequence } from './random-differential.js';
+import { diffTrees, readTree, type TreeView } from './zk-tree.js';
+import { runSequence, serverSettings, superSession, type Sequence } from './random-differential.js';
 
 export type Origin = 'apache' | 'zoonode';
 
@@ -99,9 +99,8 @@ async function startOn(kind: Origin, dataDir: string, o: MigrationOptions): Prom
 }
 
 async function treeOf(t: Target, open: readonly OpenSession[]): Promise<{ tree: TreeView; sessions: SessionsView }> {
-  const c = await ZkClient.connect(t.host, t.port, { ping: false });
+  const c = await superSession(t);
   try {
-    await withTimeout(addDigestAuth(c, SUPER_CRED), 5000, 'addauth as the super user');
     const tree = await withTimeout(readTree(c), 30_000, `reading ${t.name}'s tree`);
     return { tree, sessions: await sessionsOf(t, open) };
   } finally {
