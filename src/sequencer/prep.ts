@@ -396,17 +396,20 @@ export class Prep {
 
   /** closeSession (client close or expiry): delete the session's ephemerals, including pending ones. */
   closeSession(session: Session, zxid: number): Txn {
-    const paths = new Set(this.tree.ephemeralsOf(session.idHi, session.idLo));
+    // Apache clones the session's HashSet, applies the pending changes to the
+    // clone and deletes in the clone's order (the txn lists that order).
+    const changes: [boolean, string][] = [];
     for (let i = 0; i < this.records.size; i++) {
       const c = this.records.at(i);
-      if (!c.exists) paths.delete(c.path);
-      else if (c.ownerHi === session.idHi && c.ownerLo === session.idLo) paths.add(c.path);
+      if (!c.exists) changes.push([false, c.path]);
+      else if (c.ownerHi === session.idHi && c.ownerLo === session.idLo) changes.push([true, c.path]);
     }
+    const paths = this.tree.ephemeralsOf(session.idHi, session.idLo).cloneOrder(changes);
     for (const path of paths) {
       this.add(new ChangeRecord(zxid, path, false, 0, 0, 0, 0, 0, 0, [], 0));
     }
     session.closing = true;
-    return { type: OpCode.closeSession, paths2Delete: [...paths] };
+    return { type: OpCode.closeSession, paths2Delete: paths };
   }
 }
 

@@ -180,7 +180,8 @@ export function executeRead(ctx: ReadContext, conn: Conn, type: number, r: Reade
       // A null prefix (length -1) asks for every ephemeral, as does a blank or "/" one (Java's trim).
       const prefix = r.ustring();
       const session = conn.session!;
-      const all = tree.ephemeralsOf(session.idHi, session.idLo);
+      // In the order of Apache's copy of the session's HashSet.
+      const all = tree.ephemeralsOf(session.idHi, session.idLo).cloneOrder();
       const trimmed = prefix === null ? '' : javaTrim(prefix);
       const everything = trimmed === '' || trimmed === '/';
       const at = w.placeholder();

@@ -845,9 +845,9 @@ export class Sequencer implements ReadContext {
 
   private commit(p: Proposal): void {
     this.stats.commits++;
-    // Audit: the ephemerals a closeSession deletes (read before it applies).
+    // Audit: the ephemerals a closeSession deletes, in the order it deletes them (read before it applies).
     const ephemerals = this.gate.audit !== null && p.hdr.type === OpCode.closeSession && p.session !== null
-      ? [...(this.tree.ephemerals.get(p.session.id) ?? [])] : null;
+      ? this.tree.sessionDeletionOrder(p.hdr.clientIdHi, p.hdr.clientIdLo, p.txn?.type === OpCode.closeSession ? p.txn.paths2Delete : null) : null;
     const rc = this.tree.processTxn(p.hdr, p.txn);
     this.prep.applied(p.zxid);
     const session = p.session;
@@ -977,7 +977,7 @@ export class Sequencer implements ReadContext {
   dumpSessions(): { byExpiry: [number, string[]][]; ephemerals: [string, string[]][] } {
     const byExpiry = this.tracker.buckets().map(([t, ss]) => [t, ss.map((s) => hex64(s.id))] as [number, string[]]);
     const ephemerals: [string, string[]][] = [];
-    for (const [id, paths] of this.tree.ephemerals) ephemerals.push([hex64(id), [...paths]]);
+    for (const [id, paths] of this.tree.ephemerals) ephemerals.push([hex64(id), paths.order()]);
     return { byExpiry, ephemerals };
   }
 

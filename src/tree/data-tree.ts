@@ -24,6 +24,7 @@ import { Err, KeeperError } from '../jute/errors.js';
 import type { ACL } from '../jute/records.js';
 import type { Txn, TxnHeader } from '../jute/txn.js';
 import { hiLoToBigInt } from '../util/long.js';
+import { JavaHashSet } from '../util/java-hash-set.js';
 import { AclCache, OPEN_UNSAFE_ACL_REF, READ_ACL_UNSAFE } from './acl-cache.js';
 import { CONFIG_PATH, PROC_PATH, QUOTA_PATH } from './paths.js';
 import { WatchManager, MODE_STANDARD, type Watcher } from './watch-manager.js';
@@ -70,8 +71,12 @@ export class DataTree {
   readonly aclCache = new AclCache();
   readonly dataWatches = new WatchManager();
   readonly childWatches = new WatchManager();
-  /** Session id → paths of its ephemeral nodes. */
-  readonly ephemerals = new Map<bigint, Set<string>>();
+  /**
+   * Session id → paths of its ephemeral nodes, in Apache's HashSet order.
+   * A session keeps its (perhaps empty) set until it closes, as in Apache,
+   * whose dump lists such a session with no paths.
+   */
+  readonly ephemerals = new Map<bigint, JavaHashSet>();
   readonly containers = new Set<string>();
   readonly ttls = new Set<string>();
   root: ZNode;
@@ -187,7 +192,7 @@ export class DataTree {
       case EPHEMERAL_SESSION: {
         const id = hiLoToBigInt(ownerHi, ownerLo);
         let set = this.ephemerals.get(id);
-        if (set === undefined) { set = new Set(); this.ephemerals.set(id, set); }
+        if (set === undefined) { set = new JavaHashSet(); this.ephemerals.set(id, set); }
         set.add(path);
         break;
       }
@@ -248,11 +253,7 @@ export class DataTree {
       case EPHEMERAL_TTL: this.ttls.delete(path); break;
       case EPHEMERAL_SESSION: {
         const id = hiLoToBigInt(node.ownerHi, node.ownerLo);
-        const set = this.ephemerals.get(id);
-        if (set !== undefined) {
-          set.delete(path);
-          if (set.size === 0) this.ephemerals.delete(id);
-        }
+        this.ephemerals.get(id)?.delete(path);
         break;
       }
     }
@@ -287,14 +288,8 @@ export class DataTree {
 
   /** Delete a session's ephemerals (closeSession / expiry). */
   killSession(idHi: number, idLo: number, zxid: number, listed: readonly string[] | null): void {
-    const id = hiLoToBigInt(idHi, idLo);
-    const local = this.ephemerals.get(id);
-    this.ephemerals.delete(id);
-    const paths: string[] = listed !== null ? listed.slice() : [];
-    if (local !== undefined) {
-      const inTxn = listed !== null ? new Set(listed) : null;
-      for (const p of local) if (inTxn === null || !inTxn.has(p)) paths.push(p);
-    }
+    const paths = this.sessionDeletionOrder(idHi, idLo, listed);
+    this.ephemerals.delete(hiLoToBigInt(idHi, idLo));
     for (const p of paths) {
       try {
         this.deleteNode(p, zxid);
@@ -304,9 +299,24 @@ export class DataTree {
     }
   }
 
-  /** Ephemeral paths owned by a session. */
-  ephemeralsOf(idHi: number, idLo: number): ReadonlySet<string> {
-    return this.ephemerals.get(hiLoToBigInt(idHi, idLo)) ?? new Set();
+  /**
+   * The paths a closeSession deletes, in order: those its txn lists, then
+   * any other ephemeral of the session in its set's order (as Apache's
+   * killSession goes).
+   */
+  sessionDeletionOrder(idHi: number, idLo: number, listed: readonly string[] | null): string[] {
+    const local = this.ephemerals.get(hiLoToBigInt(idHi, idLo));
+    const paths: string[] = listed !== null ? listed.slice() : [];
+    if (local !== undefined) {
+      const inTxn = listed !== null ? new Set(listed) : null;
+      for (const p of local.order()) if (inTxn === null || !inTxn.has(p)) paths.push(p);
+    }
+    return paths;
+  }
+
+  /** Ephemeral paths owned by a session (an empty set if it has none). */
+  ephemeralsOf(idHi: number, idLo: number): JavaHashSet {
+    return this.ephemerals.get(hiLoToBigInt(idHi, idLo)) ?? new JavaHashSet();
   }
 
   // ---- txn application --------------------------------------------------------
@@ -541,7 +551,7 @@ export class DataTree {
         case EPHEMERAL_SESSION: {
           const id = hiLoToBigInt(s.ownerHi, s.ownerLo);
           let set = this.ephemerals.get(id);
-          if (set === undefined) { set = new Set(); this.ephemerals.set(id, set); }
+          if (set === undefined) { set = new JavaHashSet(); this.ephemerals.set(id, set); }
           set.add(path);
           break;
         }

@@ -150,11 +150,30 @@ describe('four-letter words and AdminServer: zoonode like Apache ZooKeeper 3.8',
         if (line.startsWith('0x')) bySession[current = line] = [];
         else if (line.startsWith('\t')) bySession[current]!.push(line.trim());
       }
-      return Object.fromEntries(Object.entries(bySession).map(([k, v]) => [k, v.sort()]));
+      return bySession;
     };
+    // Each session's paths in the order of Apache's HashSet.
     assert.deepEqual(eph(z), eph(a));
     assert.match(z, /Connections dump:\nConnections Sets \(\d+\)\/\(\d+\):\n/);
     assert.match(z, /\d+ expire at \w{3} \w{3} \d\d \d\d:\d\d:\d\d UTC \d{4}:\n\t0x<A>\n/);
+  });
+
+  test('dump: a session whose ephemerals were all deleted is still listed, with no paths (Apache keeps its set until it closes)', async () => {
+    const emptied = async (port: number, s: State) => {
+      const c = await ZkClient.connect('127.0.0.1', port, { timeoutMs: 10000, ping: false });
+      try {
+        await c.create('/e-c', null, 1);
+        await c.delete('/e-c');
+        const named: State = { ...s, sessions: new Map([...s.sessions, [c.sessionId.toString(16), 'C']]) };
+        const t = normalize(await word(port, 'dump'), named);
+        return t.slice(t.indexOf('ephemeral nodes dump:'), t.indexOf('Connections dump:')).split('\n').filter((l) => !l.startsWith('0x<A>') && !l.startsWith('0x<B>') && !l.startsWith('\t'));
+      } finally {
+        await c.close();
+      }
+    };
+    const a = await emptied(apache.port, apacheState);
+    assert.deepEqual(a, ['ephemeral nodes dump:', 'Sessions with Ephemerals (3):', '0x<C>:', ''], 'Apache lists C with no paths');
+    assert.deepEqual(await emptied(zoonode.port, zoonodeState), a);
   });
 
   test('conf and dirs: the same keys in the same order', async () => {

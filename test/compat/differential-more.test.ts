@@ -11,6 +11,10 @@
 //     creates, setData and deletes under the quota'd path), and zkCli's own
 //     setquota/listquota/delquota against both servers;
 //   - getEphemerals prefixes, getAllChildrenNumber, sync;
+//   - sessions that expire: one with its connection dropped, one with it
+//     open and silent; the order their ephemerals are listed and deleted
+//     in (Apache's HashSet order), the events a watcher sees, the open
+//     connection closed, an expired session refused on reopening;
 //   - getACL with and without ADMIN (digest ids shown as user:x), setACL
 //     versions, addauth as the superDigest user, ip ACLs (address and CIDR)
 //     and the `auth` scheme's expansion;
@@ -39,7 +43,8 @@ import { ZkClient } from '../../native-free-bench/zk-client.js';
 import { digestId } from '../support/zk-tree.js';
 import { OpCode, writeCreate, writePathWatch, type ACL, type RequestACL } from '../../src/jute/index.js';
 import {
-  Run, OPEN_ACL, diffTranscripts, killOnExit, requestFrame, type Conn, type Target, type Transcript,
+  Run, RawConn, OPEN_ACL, connectRequestFrame, describeConnectResponse, diffTranscripts, killOnExit, requestFrame,
+  type Conn, type Target, type Transcript,
 } from '../support/compat-wire.js';
 
 type Scenario = (run: Run) => Promise<void>;
@@ -512,6 +517,112 @@ const ephemeralsScenario: Scenario = async (run) => {
   await B.getEphemerals('B getEphemerals /ge (unchanged)', '/ge');
 };
 
+/**
+ * Sessions that expire (no closeSession): D's connection is dropped, A's
+ * stays open and silent, both with the 4 s minimum timeout (tickTime 2000).
+ * Each expiry is one closeSession txn that deletes the session's ephemerals
+ * in one order; a watcher elsewhere sees them go; A's open connection is
+ * closed by the server; an expired session cannot be reopened. Events are
+ * noted per session (the two expiries may share an expiry bucket, and which
+ * of them goes first is the server's affair), and the watcher is a plain
+ * client that pings so that it outlives them.
+ */
+const expiryScenario: Scenario = async (run) => {
+  const B = await run.connect('B');
+  await B.create('create /sx', '/sx', null, 0);
+  const A = await run.connect('A', { timeoutMs: 4000 });
+  const D = await run.connect('D', { timeoutMs: 4000 });
+  run.note('negotiated timeouts', [A.client.timeoutMs, D.client.timeoutMs]);
+  const sessions = [[A, '/sx/a'], [D, '/sx/d']] as const;
+  const seqPaths: string[] = [];
+  for (const [C, dir] of sessions) {
+    await B.create(`create ${dir}`, dir, null, 0);
+    await C.create(`${C.label} create ${dir}/e1 ephemeral`, `${dir}/e1`, enc('1'), 1);
+    await C.create(`${C.label} create ${dir}/e2 ephemeral`, `${dir}/e2`, null, 1);
+    const seq = await C.create(`${C.label} create ${dir}/s- ephemeral sequential`, `${dir}/s-`, null, 3);
+    seqPaths.push((seq.body as { path: string }).path);
+    await C.create(`${C.label} create ${dir}/keep`, `${dir}/keep`, null, 0);
+    await C.getData(`${C.label} getData ${dir}/keep watch (its own)`, `${dir}/keep`, true);
+  }
+  // D's set of ephemerals grows past 12 (Apache's HashSet doubles to 32
+  // buckets) and shrinks to 9: the order it lists and deletes them in is
+  // the order of a copy re-bucketed for 9.
+  const extra: string[] = [];
+  for (let i = 0; i < 14; i++) {
+    await D.create(`D create /sx/d/n${i} ephemeral`, `/sx/d/n${i}`, null, 1);
+    extra.push(`/sx/d/n${i}`);
+  }
+  for (const i of [0, 3, 4, 6, 9, 10, 12, 13]) await D.delete(`D delete /sx/d/n${i}`, `/sx/d/n${i}`);
+  const left = extra.filter((_, i) => ![0, 3, 4, 6, 9, 10, 12, 13].includes(i));
+  for (const [C, dir] of sessions) {
+    const r = await C.client.request(OpCode.getEphemerals, (w) => { w.ustring(dir); });
+    const listed: string[] = [];
+    for (let i = r.body.int(); i > 0; i--) listed.push(r.body.ustring()!);
+    run.note(`${C.label} getEphemerals ${dir}, in the order listed`, listed);
+  }
+  await B.getEphemerals('B getEphemerals /sx before', '/sx');
+  const W = await ZkClient.connect(run.target.host, run.target.port, { ping: true });
+  try {
+    const events: string[] = [];
+    W.on('event', (e: { type: number; path: string }) => { events.push(`${e.type} ${e.path}`); });
+    for (const [, dir] of sessions) {
+      await W.exists(`${dir}/e1`, true);
+      await W.getData(`${dir}/e2`, true);
+      await W.getChildren(dir, true);
+    }
+    // A persistent watch on each sequential node (addWatch mode 0).
+    for (const p of seqPaths) await W.request(OpCode.addWatch, (w) => { w.ustring(p).int(0); });
+    for (const p of left) await W.exists(p, true);
+    const t0 = Date.now();
+    D.client.destroy();
+    // Every ephemeral of both sessions gone, each seen once.
+    const expected = 6 + left.length;
+    const deleted = () => events.filter((e) => e.startsWith('2 ')).length;
+    for (let i = 0; i < 200 && deleted() < expected; i++) await new Promise((r) => setTimeout(r, 50));
+    const elapsedMs = Date.now() - t0;
+    let aClosedByServer = true;
+    try {
+      await A.client.waitClosed(5000);
+    } catch {
+      aClosedByServer = false;
+    }
+    run.note('expiry', {
+      deletions: deleted(),
+      // The last request touched both sessions just before t0: they go at
+      // the first expiry tick at or after 4 s, so by about 6 s.
+      notBeforeTimeout: elapsedMs >= 3900,
+      withinTimeoutAndTwoTicks: elapsedMs <= 4000 + 2 * 2000 + 1000,
+      openConnectionClosedByServer: aClosedByServer,
+    });
+    for (const [C, dir] of sessions) run.note(`events for ${C.label}'s nodes`, events.filter((e) => e.endsWith(dir) || e.includes(`${dir}/`)));
+    run.note('events for other nodes', events.filter((e) => !sessions.some(([, dir]) => e.endsWith(dir) || e.includes(`${dir}/`))));
+  } finally {
+    await W.close();
+  }
+  // Each expiry took one zxid: B's next write shows how many went by.
+  await B.create('B create /sx/after', '/sx/after', null, 0);
+  for (const [, dir] of sessions) await B.getChildren(`B getChildren ${dir} after`, dir);
+  await B.getEphemerals('B getEphemerals /sx after', '/sx');
+  await B.exists('B exists /sx/d/keep after', '/sx/d/keep');
+  // Reopening an expired session: a ConnectResponse with timeOut 0, session id 0, then the server closes.
+  for (const [C] of sessions) {
+    run.closedSessions.add(C.sessionId);
+    const again = await RawConn.open(run.target.host, run.target.port);
+    try {
+      again.write(connectRequestFrame({ withReadOnlyByte: true, sessionId: C.sessionId, passwd: C.client.passwd, lastZxidSeen: C.client.lastZxid }));
+      await again.waitFrames(1);
+      const closed = await again.waitClosed(5000);
+      const rsp = again.frames[0] === undefined ? null : describeConnectResponse(again.frames[0]);
+      run.note(`reopen ${C.label} after expiry`, {
+        frames: again.frames.length, response: rsp === null ? null : { ...rsp, sessionId: rsp.sessionIdZero, passwd: rsp.passwdAllZero }, closedByServer: closed,
+      });
+    } finally {
+      again.destroy();
+    }
+  }
+  await B.getEphemerals('B getEphemerals /sx at the end', '/sx');
+};
+
 /** getACL with and without ADMIN, setACL versions, ip ACLs, the auth scheme. */
 const aclScenario: Scenario = async (run) => {
   const A = await run.connect('A');
@@ -968,6 +1079,7 @@ if (!isApacheInstalled()) {
         ['the reaper: emptied containers and expired TTL nodes', reaperScenario],
         ['quotas made the way zkCli setquota makes them', quotaScenario],
         ['getEphemerals prefixes', ephemeralsScenario],
+        ['sessions that expire: ephemerals, watchers, the open connection, reopening', expiryScenario],
         ['getACL, setACL versions, ip ACLs, the auth scheme', aclScenario],
         ['addauth as the superDigest user', superScenario],
         ...oddScenarios,
@@ -986,6 +1098,24 @@ if (!isApacheInstalled()) {
         const apache = await apacheShared('the reaper: emptied containers and expired TTL nodes', reaperScenario);
         assert.deepEqual(apache.notes['emptied container'], { created: [0, 0], event: true, existsAfter: false });
         assert.deepEqual(apache.notes['expired TTL node'], { created: [0, 0, 0], event: true, existsAfter: false, notBeforeTtl: true });
+      });
+
+      test('the expiry scenario saw both sessions expire on Apache', async () => {
+        const apache = await apacheShared('sessions that expire: ephemerals, watchers, the open connection, reopening', expiryScenario);
+        assert.deepEqual(apache.notes['negotiated timeouts'], [4000, 4000]);
+        assert.deepEqual(apache.notes['expiry'], {
+          deletions: 12, notBeforeTimeout: true, withinTimeoutAndTwoTicks: true, openConnectionClosedByServer: true,
+        });
+        // D's nodes were not listed or deleted in creation order (else the comparison of orders proves little).
+        const listed = apache.notes['D getEphemerals /sx/d, in the order listed'] as string[];
+        assert.equal(listed.length, 9);
+        const created = ['e1', 'e2', listed.find((p) => p.includes('/s-'))!.slice('/sx/d/'.length), 'n1', 'n2', 'n5', 'n7', 'n8', 'n11'];
+        assert.notDeepEqual(listed, created.map((n) => `/sx/d/${n}`));
+        for (const who of ['A', 'D']) {
+          const r = apache.notes[`reopen ${who} after expiry`] as { frames: number; response: { timeOut: number }; closedByServer: boolean };
+          assert.equal(r.response.timeOut, 0, `reopening ${who}: timeOut 0`);
+          assert.equal(r.closedByServer, true);
+        }
       });
 
       test('Apache: the odd inputs are answered as described', async () => {

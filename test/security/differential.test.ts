@@ -286,7 +286,8 @@ describe('SASL and enforcement, zoonode against Apache ZooKeeper 3.8', { skip },
         { type: OpCode.create, req: { path: '/n', data: null, acl: OPEN, flags: 0, ttl: -1 } },
         { type: OpCode.delete, req: { path: '/nothing', version: -1 } },
       ]));
-      await create('/eph', 1);
+      // Ephemerals go in Apache's HashSet order: /eph3, /eph, /eph2, /eph4, /eph1.
+      for (const e of ['/eph', '/eph1', '/eph2', '/eph3', '/eph4']) await create(e, 1);
       await c.req(OpCode.delete, (w) => writePathVersion(w, { path: '/a', version: -1 }));
       await c.req(OpCode.closeSession);
       await c.closedSoon();

@@ -26,9 +26,7 @@
 // counted): README's checkWatches difference (Apache 3.8's check matches any
 // connection's watch on the path, zoonode's, as 3.9's, only the asking
 // connection's own: a checkWatches answered OK by Apache and NOWATCHER by
-// zoonode is skipped, a check changes nothing), and the order of the events
-// a closed session's ephemerals fire (Apache deletes them in HashSet order;
-// see sortDeletionRuns), and checkWatches/removeWatches with watcher types 4
+// zoonode is skipped, a check changes nothing), and checkWatches/removeWatches with watcher types 4
 // and 5 (3.9's, which zoonode follows: Apache 3.8 answers MARSHALLINGERROR,
 // zoonode OK or NOWATCHER; a removeWatches of them is generated only where
 // it can find nothing to remove, see applyWatchModes).
@@ -1202,13 +1200,8 @@ export function compare(apache: Transcript, zoonode: Transcript): { diffs: Diffe
     break;
   }
   for (const c of new Set([...Object.keys(apache.arrivals), ...Object.keys(zoonode.arrivals)])) {
-    const a0 = apache.arrivals[c] ?? [];
-    const z0 = zoonode.arrivals[c] ?? [];
-    const a = sortDeletionRuns(a0);
-    const z = sortDeletionRuns(z0);
-    if (JSON.stringify(a) === JSON.stringify(z) && JSON.stringify(a0) !== JSON.stringify(z0)) {
-      accepted.push(`arrivals on ${c}: a closed session's ephemerals deleted in another order (Apache: HashSet order)`);
-    }
+    const a = apache.arrivals[c] ?? [];
+    const z = zoonode.arrivals[c] ?? [];
     const len = Math.max(a.length, z.length);
     for (let j = 0; j < len; j++) {
       if (a[j] === z[j]) continue;
@@ -1244,30 +1237,6 @@ export function compare(apache: Transcript, zoonode: Transcript): { diffs: Diffe
   }
   diffs.sort((x, y) => x.op - y.op);
   return { diffs, accepted };
-}
-
-/**
- * Runs of two or more events with no reply between them that include a
- * NodeDeleted or NodeChildrenChanged, sorted. A closed session's ephemerals
- * are deleted in Apache's HashSet order (like children lists, an order
- * ZooKeeper does not specify), and each deletion fires its node's and its
- * parent's watches. The price: the order of events within such a run is
- * compared as a set only (their number and content still count).
- */
-export function sortDeletionRuns(xs: readonly string[]): string[] {
-  const out: string[] = [];
-  let run: string[] = [];
-  const flush = () => {
-    if (run.length >= 2 && run.some((x) => /^event Node(Deleted|ChildrenChanged) /.test(x))) run.sort();
-    out.push(...run);
-    run = [];
-  };
-  for (const x of xs) {
-    if (x.startsWith('event ')) run.push(x);
-    else { flush(); out.push(x); }
-  }
-  flush();
-  return out;
 }
 
 function bodyFields(a: Step | undefined, z: Step | undefined): string {

@@ -1,0 +1,90 @@
+// The iteration order of a java.util.HashSet<String>, for the sets whose
+// order Apache ZooKeeper shows its clients: a session's ephemeral paths
+// (getEphemerals, the order a closed or expired session's ephemerals are
+// deleted and their watches fire, the dump four-letter word).
+//
+// A HashSet is a HashMap: a table of 2^k buckets (16 at first, doubled when
+// the size passes 3/4 of it, never shrunk), a key's bucket is the low k bits
+// of String.hashCode() ^ (hashCode >>> 16), and a bucket keeps its keys in the
+// order they were added (a doubling splits each bucket and keeps that order).
+// So the set iterates its members in insertion order, stably sorted by bucket.
+// clone() re-buckets into a table sized for the copy's size. (Buckets that
+// turn into trees at 8 collisions are not modelled.)
+
+/** Java's String.hashCode, spread as HashMap.hash() does. */
+function spreadHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h ^ (h >>> 16);
+}
+
+/** HashMap.tableSizeFor: the least power of two >= n (at least 1). */
+function tableSizeFor(n: number): number {
+  let c = 1;
+  while (c < n) c *= 2;
+  return c;
+}
+
+/** Members (in the order they went in) as a table of `capacity` buckets iterates them. */
+function bucketOrder(members: readonly string[], capacity: number): string[] {
+  const mask = capacity - 1;
+  const keyed = members.map((m, i) => ({ m, b: spreadHash(m) & mask, i }));
+  keyed.sort((x, y) => x.b - y.b || x.i - y.i);
+  return keyed.map((k) => k.m);
+}
+
+/** A set of strings that knows the order Java's HashSet would give it. */
+export class JavaHashSet {
+  private readonly members = new Set<string>();
+  /** The table size Java's set would have now. */
+  private capacity = 16;
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  has(s: string): boolean {
+    return this.members.has(s);
+  }
+
+  add(s: string): void {
+    if (this.members.has(s)) return;
+    this.members.add(s);
+    if (this.members.size > this.capacity * 0.75) this.capacity *= 2;
+  }
+
+  delete(s: string): boolean {
+    return this.members.delete(s);
+  }
+
+  /** Members in insertion order (no Java meaning; for counting and lookups). */
+  [Symbol.iterator](): IterableIterator<string> {
+    return this.members.values();
+  }
+
+  /** The set's own iteration order. */
+  order(): string[] {
+    return bucketOrder([...this.members], this.capacity);
+  }
+
+  /**
+   * The order of `set.clone()`, changed by `add` and `remove` calls made on
+   * the clone in the order given (a path added by the clone goes after the
+   * members it has).
+   */
+  cloneOrder(changes: readonly (readonly [add: boolean, path: string])[] = []): string[] {
+    const members = this.order();
+    let capacity = tableSizeFor(Math.trunc(Math.fround(Math.fround(members.length / 0.75) + 1)));
+    if (members.length === 0) capacity = 16;
+    const copy = new Set(members);
+    for (const [add, path] of changes) {
+      if (!add) {
+        copy.delete(path);
+      } else if (!copy.has(path)) {
+        copy.add(path);
+        if (copy.size > capacity * 0.75) capacity *= 2;
+      }
+    }
+    return bucketOrder([...copy], capacity);
+  }
+}
