@@ -17,7 +17,10 @@
 // Quota seeds (generate with quotas: true) add requests on quota nodes
 // under /zookeeper/quota/r, as zkCli's setquota, listquota and delquota
 // make them and some ways it does not, with both servers enforcing hard
-// limits (enforceQuota); their sequences have no bursts.
+// limits (enforceQuota); their sequences have no bursts. Reconnect seeds
+// (reconnects: true) reopen sessions on new connections and restore the
+// clients' watches with setWatches, as client libraries do after a
+// connection loss.
 //
 // The hunt that wrote this test found three differences, fixed with it:
 // watch events for nodes the watcher may not READ (Apache drops them), a
@@ -53,6 +56,14 @@ const SEEDS = Array.from({ length: 40 }, (_, i) => i + 1);
  * are in differential-more's quota scenario.
  */
 const QUOTA_SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
+/**
+ * Reconnect seeds 1-10 (generate with reconnects: true): clients reopen
+ * their sessions on new connections, now and then leaving the old one for
+ * the server to close, and set their watches again with setWatches or
+ * setWatches2 relative to the last zxid they saw (the events for what
+ * changed while they were away come first).
+ */
+const RECONNECT_SEEDS = Array.from({ length: 10 }, (_, i) => i + 1);
 
 const skip = isApacheInstalled() ? false : 'Apache ZooKeeper (Debian package zookeeper) is not installed';
 
@@ -85,7 +96,13 @@ describe('random differential: seeded request sequences, Apache ZooKeeper 3.8 vs
       await removeTree(apacheT);
       await z.stop();
     }
-    assert.ok(a.steps.length >= seq.ops.length, `Apache answered ${a.steps.length} requests of ${seq.ops.length}: ${JSON.stringify(a.notes)}`);
+    const answered = seq.ops.filter((o) => o.k !== 'reconnect').length;
+    assert.ok(a.steps.length >= answered, `Apache answered ${a.steps.length} requests of ${answered}: ${JSON.stringify(a.notes)}`);
+    if (answered < seq.ops.length) {
+      const restores = a.steps.filter((s) => s.label.includes('(restore)'));
+      t.diagnostic(`${seq.ops.length - answered} reconnects, ${restores.length} setWatches restoring watches`);
+      assert.ok(restores.length > 0, 'no reconnect restored a watch');
+    }
     const { diffs, accepted } = compare(a, b);
     for (const s of new Set(accepted.map((x) => x.replace(/^#\S+ /, '').replace(/ ".*?"/, '')))) t.diagnostic(`set aside: ${s}`);
     if (diffs.length > 0) {
@@ -104,6 +121,11 @@ describe('random differential: seeded request sequences, Apache ZooKeeper 3.8 vs
   for (const seed of QUOTA_SEEDS) {
     test(`quota seed ${seed}`, { timeout: 30000 }, async (t) => {
       await check(generate(seed, { quotas: true }), t, `--quotas --seeds ${seed}`);
+    });
+  }
+  for (const seed of RECONNECT_SEEDS) {
+    test(`reconnect seed ${seed}`, { timeout: 30000 }, async (t) => {
+      await check(generate(seed, { reconnects: true }), t, `--reconnects --seeds ${seed}`);
     });
   }
 });

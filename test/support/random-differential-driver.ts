@@ -17,6 +17,8 @@
 //     --quotas            quota seeds (GenOptions.quotas: quota nodes among the requests)
 //     --restarts          restart seeds (GenOptions.restarts: both servers restarted now
 //                         and then; a fresh Apache per seed, random-restart.ts)
+//     --reconnects        reconnect seeds (GenOptions.reconnects: a client reopens its
+//                         session on a new connection and sets its watches again)
 //     --quiet             print differing seeds only
 //     --dump DIR          write both transcripts and the sequence of every differing seed as JSON
 //     --replay FILE       run the sequence in FILE (a dumped seed-N-seq.json) instead of seeds
@@ -46,6 +48,7 @@ const minimizeOn = flag('minimize');
 const quiet = flag('quiet');
 const quotas = flag('quotas');
 const restarts = flag('restarts');
+const reconnects = flag('reconnects');
 const jsonFile = arg('json');
 const dumpDir = arg('dump');
 const replay = arg('replay');
@@ -170,7 +173,7 @@ process.on('SIGINT', () => { void zoonodeServer?.stop(); void apache.stop().then
 
 try {
   for (const seed of replay === undefined ? seeds : [0]) {
-    const seq: Sequence = replay === undefined ? generate(seed, { avoid, quotas, restarts, ...(length === undefined ? {} : { length }) }) : JSON.parse(fs.readFileSync(replay, 'utf8'));
+    const seq: Sequence = replay === undefined ? generate(seed, { avoid, quotas, restarts, reconnects, ...(length === undefined ? {} : { length }) }) : JSON.parse(fs.readFileSync(replay, 'utf8'));
     const t0 = Date.now();
     const r = await firstDiff(seq);
     const ms = Date.now() - t0;

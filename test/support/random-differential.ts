@@ -47,6 +47,7 @@ import { ZkClient, type Reply } from '../../native-free-bench/zk-client.js';
 import {
   OpCode, writeCreate, writePathVersion, writePathWatch, writeSetData, readStat, type RequestACL, type Reader, type Writer,
 } from '../../src/jute/index.js';
+import { Err } from '../../src/jute/errors.js';
 import { Run, OPEN_ACL, withTimeout, type Conn, type Step, type Target, type Transcript } from './compat-wire.js';
 import { addDigestAuth, digestId } from './zk-tree.js';
 import { fourLetter } from './apache.js';
@@ -134,6 +135,14 @@ export type Op =
    * password.
    */
   | { k: 'restart'; c: number }
+  /**
+   * A client's reconnect (GenOptions.reconnects): the slot's session is
+   * reopened on a new connection with its id, password and last zxid seen,
+   * the old one dropped first or (takeover) left for the server to close,
+   * and the watches the client believes it holds (ClientWatches) are set
+   * again with setWatches, relative to that zxid, as the Java client does.
+   */
+  | { k: 'reconnect'; c: number; takeover: boolean }
   | { k: 'whoAmI'; c: number }
   /** Requests sent back to back on one connection before any reply is read. */
   | { k: 'burst'; c: number; ops: Op[] };
@@ -431,6 +440,8 @@ export interface GenOptions {
   quotas?: boolean;
   /** Server restarts among the requests (off: the sequence is what it always was). */
   restarts?: boolean;
+  /** Client reconnects among the requests (off: the sequence is what it always was). */
+  reconnects?: boolean;
 }
 
 function applyAvoid(op: Op, avoid: ReadonlySet<Avoid>): Op {
@@ -459,6 +470,13 @@ export function generate(seed: number, opts: GenOptions = {}): Sequence {
     if (g.chance(0.45)) c = g.int(conns);
     if (opts.restarts === true && g.chance(0.008)) {
       ops.push({ k: 'restart', c });
+      continue;
+    }
+    if (opts.reconnects === true && g.chance(0.025)) {
+      const takeover = g.chance(0.3);
+      ops.push({ k: 'reconnect', c, takeover });
+      // Other sessions go on while this one is away (its setWatches then has changes to report).
+      if (!takeover) c = (c + 1 + g.int(conns - 1)) % conns;
       continue;
     }
     if (opts.quotas === true && g.chance(0.12)) {
@@ -609,6 +627,52 @@ class State {
   /** Current connection per slot, and how many sessions each slot had. */
   readonly conns: (Conn | null)[] = [];
   readonly generation: number[] = [];
+  /** Per slot, the watches its client believes its session holds. */
+  readonly watches: ClientWatches[] = [];
+  /** Slots whose connection a reconnect op dropped: the next op on the slot reopens the session first. */
+  readonly away: (Conn | undefined)[] = [];
+}
+
+/**
+ * The watches a client library believes its session holds, kept as the Java
+ * client's ZKWatchManager keeps them: a watch is registered when its
+ * request's reply says so (getData, getChildren and a multiRead's reads
+ * with watch answered OK; exists OK as a data watch, NONODE as an exist
+ * watch; addWatch), a standard watch is forgotten when an event for its
+ * path and kind arrives or removeWatches takes it, and the session's
+ * watches go with the session. A raw setWatches2 op registers nothing here
+ * (no client would know of it), nor does a request in a burst (its reply
+ * and an event it leads to can come in one read, and the event would be
+ * seen before the reply's promise notes the watch). Built from each server's own replies and
+ * events, so the two servers are asked to restore the same watches only if
+ * they behaved alike until then.
+ */
+class ClientWatches {
+  readonly data = new Set<string>();
+  readonly exist = new Set<string>();
+  readonly child = new Set<string>();
+  readonly persistent = new Set<string>();
+  readonly recursive = new Set<string>();
+
+  /** An event arrived: the standard watches it used up are gone (persistent ones stay). */
+  onEvent(type: number, path: string): void {
+    if (type === 1 || type === 2 || type === 3) { this.data.delete(path); this.exist.delete(path); }
+    if (type === 2 || type === 4) this.child.delete(path);
+  }
+
+  /** removeWatches answered OK for a watcher type. */
+  removed(type: number, path: string): void {
+    if (type === 1 || type === 3) this.child.delete(path);
+    if (type === 2 || type === 3) { this.data.delete(path); this.exist.delete(path); }
+    if (type === 4) this.persistent.delete(path);
+    if (type === 5) this.recursive.delete(path);
+  }
+
+  /** The lists a reconnect sends: data, exist, child, then (setWatches2 only) persistent and recursive; each sorted. */
+  lists(): string[][] {
+    const all = [this.data, this.exist, this.child, this.persistent, this.recursive].map((s) => [...s].sort());
+    return all[3]!.length + all[4]!.length > 0 ? all : all.slice(0, 3);
+  }
 }
 
 function resolvePath(st: State, p: PathSpec): string {
@@ -686,6 +750,8 @@ interface Prepared {
   path?: string;
   /** After the reply (state updates). */
   after?: (step: Step & { reply: Reply }) => void;
+  /** After the reply: the client's view of its watches (ClientWatches). */
+  watches?: (m: ClientWatches, step: Step & { reply: Reply }) => void;
 }
 
 function trackStat(st: State, path: string, body: unknown): void {
@@ -744,6 +810,11 @@ function prepare(st: State, run: Run, op: Op, n: string): Prepared {
         write: (w) => writePathWatch(w, { path, watch: op.watch }),
         kind,
         after: (s) => { if (s.err === 0) trackStat(st, path, s.body); },
+        watches: (m, s) => {
+          if (!op.watch) return;
+          if (s.err === 0) (op.op === 'getData' || op.op === 'exists' ? m.data : m.child).add(path);
+          else if (s.err === Err.NONODE && op.op === 'exists') m.exist.add(path);
+        },
       };
     }
     case 'checkWatches':
@@ -754,6 +825,7 @@ function prepare(st: State, run: Run, op: Op, n: string): Prepared {
         type: op.k === 'checkWatches' ? OpCode.checkWatches : OpCode.removeWatches,
         write: (w) => { w.ustring(path).int(op.type); },
         kind: 'none',
+        watches: (m, s) => { if (op.k === 'removeWatches' && s.err === 0) m.removed(op.type, path); },
       };
     }
     case 'addWatch': {
@@ -763,6 +835,7 @@ function prepare(st: State, run: Run, op: Op, n: string): Prepared {
         type: OpCode.addWatch,
         write: (w) => { w.ustring(path).int(op.mode); },
         kind: 'none',
+        watches: (m, s) => { if (s.err === 0 && (op.mode === 0 || op.mode === 1)) (op.mode === 0 ? m.persistent : m.recursive).add(path); },
       };
     }
     case 'setWatches2': {
@@ -866,11 +939,18 @@ function prepare(st: State, run: Run, op: Op, n: string): Prepared {
         after: (s) => {
           if (s.err !== 0) run.note(`${n} multiRead body (err ${s.err})`, decodeMultiBody(run, s.reply.body));
         },
+        watches: (m, s) => {
+          const results = s.err === 0 ? (s.body as { results?: { type: number }[] }).results ?? [] : [];
+          paths.forEach((r, i) => {
+            if (r.watch && results[i] !== undefined && results[i]!.type !== OpCode.error) (r.t === 'getData' ? m.data : m.child).add(r.path);
+          });
+        },
       };
     }
     case 'closeSession':
     case 'burst':
     case 'restart':
+    case 'reconnect':
       throw new Error(`prepare: ${op.k} is handled by the runner`);
   }
 }
@@ -904,6 +984,7 @@ export function describeOp(op: Op): string {
     case 'getEphemerals': return `${who} getEphemerals ${JSON.stringify(op.prefix)}`;
     case 'closeSession': return `${who} closeSession (then a new session)`;
     case 'restart': return 'restart the server; every session reopened';
+    case 'reconnect': return `${who} reconnects${op.takeover ? ' (the old connection left open)' : ''}, setWatches for its watches`;
     case 'whoAmI': return `${who} whoAmI`;
     case 'multi': return `${who} multi [${op.ops.map((m) => {
       switch (m.t) {
@@ -928,7 +1009,78 @@ function nextLabel(st: State, slot: number): string {
 async function openSlot(run: Run, st: State, slot: number, label = nextLabel(st, slot)): Promise<Conn> {
   const c = await run.connect(label);
   st.conns[slot] = c;
+  st.watches[slot] = new ClientWatches();
+  followEvents(c.client, st.watches[slot]!);
   return c;
+}
+
+function followEvents(client: ZkClient, m: ClientWatches): void {
+  client.on('event', (e: { type: number; path: string | null }) => { if (e.path !== null) m.onEvent(e.type, e.path); });
+}
+
+/** Reopen a slot's session on a new connection (restart, reconnect); false if the session is gone (then a new one is opened). */
+async function reopenSlot(run: Run, st: State, slot: number, old: Conn, outcome: Record<string, unknown>, n: string): Promise<ZkClient | null> {
+  const label = nextLabel(st, slot);
+  let client: ZkClient;
+  try {
+    client = await ZkClient.connect(run.target.host, run.target.port, {
+      ping: false, sessionId: old.client.sessionId, passwd: old.client.passwd, timeoutMs: old.client.timeoutMs, lastZxidSeen: old.client.lastZxid,
+    });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'EXPIRED') throw e;
+    outcome[old.label] = 'expired';
+    await openSlot(run, st, slot, label);
+    return null;
+  }
+  const conn = run.adopt(label, client);
+  st.conns[slot] = conn;
+  const m = st.watches[slot] ??= new ClientWatches();
+  followEvents(client, m);
+  outcome[old.label] = { reopenedAs: label, timeoutMs: client.timeoutMs };
+  // The client sets its watches again, relative to the last zxid it saw:
+  // events for what changed since come before the reply.
+  const lists = m.lists();
+  if (lists.some((l) => l.length > 0)) {
+    const v2 = lists.length === 5;
+    await conn.req(`${n} ${label} setWatches${v2 ? '2' : ''} (restore) ${JSON.stringify(lists)}`, v2 ? OpCode.setWatches2 : OpCode.setWatches, (w) => {
+      w.long(old.client.lastZxid);
+      for (const l of lists) { w.int(l.length); for (const p of l) w.ustring(p); }
+    }, 'none');
+  }
+  return client;
+}
+
+/** Events already on their way to a connection arrive before a reply to a request it sends now. */
+function settle(c: Conn, why: string): Promise<unknown> {
+  return withTimeout(c.client.request(OpCode.exists, (w) => writePathWatch(w, { path: '/r', watch: false })), 5000, `settling before ${why}`);
+}
+
+/**
+ * A reconnect op. Takeover: the slot's session is reopened on a new
+ * connection at once and the server closes the old one. Otherwise the
+ * connection is dropped, and the session reopened by the next op on the
+ * slot (other sessions' requests in between change what its watches
+ * watch). Either way its client's watches are set again.
+ */
+async function reconnectSlot(run: Run, st: State, slot: number, takeover: boolean, n: string): Promise<void> {
+  const old = st.conns[slot]!;
+  await settle(old, 'a reconnect');
+  if (!takeover) {
+    old.client.destroy();
+    st.away[slot] = old;
+    return;
+  }
+  const outcome: Record<string, unknown> = {};
+  const client = await reopenSlot(run, st, slot, old, outcome, n);
+  let closed = client !== null;
+  try {
+    await old.client.waitClosed(5000);
+  } catch {
+    closed = false;
+  }
+  old.client.destroy();
+  outcome.oldClosedByServer = closed;
+  run.note(`${n} reconnect (takeover)`, outcome);
 }
 
 /**
@@ -939,29 +1091,17 @@ async function openSlot(run: Run, st: State, slot: number, label = nextLabel(st,
  */
 async function restartServer(run: Run, st: State, restart: Restarter, n: string): Promise<void> {
   const slots = [...st.conns];
-  // Events already on their way to a connection arrive before a reply to a
-  // request it sends now: only then is the connection dropped.
-  await Promise.all(slots.map((c) => (c === null || c === undefined || c.client.closed ? undefined
-    : withTimeout(c.client.request(OpCode.exists, (w) => writePathWatch(w, { path: '/r', watch: false })), 5000, 'settling before a restart'))));
+  // Only once events on their way have arrived is a connection dropped.
+  await Promise.all(slots.map((c) => (c === null || c === undefined || c.client.closed ? undefined : settle(c, 'a restart'))));
   for (const c of slots) c?.client.destroy();
+  st.away.length = 0;
   const at = await restart();
   Object.assign(run.target, at);
   const outcome: Record<string, unknown> = {};
   for (let slot = 0; slot < slots.length; slot++) {
     const old = slots[slot];
     if (old === null || old === undefined) continue;
-    const label = nextLabel(st, slot);
-    try {
-      const client = await ZkClient.connect(at.host, at.port, {
-        ping: false, sessionId: old.client.sessionId, passwd: old.client.passwd, timeoutMs: old.client.timeoutMs, lastZxidSeen: old.client.lastZxid,
-      });
-      st.conns[slot] = run.adopt(label, client);
-      outcome[old.label] = { reopenedAs: label, timeoutMs: client.timeoutMs };
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'EXPIRED') throw e;
-      outcome[old.label] = 'expired';
-      await openSlot(run, st, slot, label);
-    }
+    await reopenSlot(run, st, slot, old, outcome, n);
   }
   run.note(`${n} restart`, outcome);
 }
@@ -973,6 +1113,13 @@ export async function runSequence(run: Run, seq: Sequence, restart?: Restarter):
   for (let i = 0; i < seq.ops.length; i++) {
     const op = seq.ops[i]!;
     const n = `#${i}`;
+    const away = st.away[op.c];
+    if (away !== undefined && op.k !== 'restart') {
+      st.away[op.c] = undefined;
+      const outcome: Record<string, unknown> = {};
+      await reopenSlot(run, st, op.c, away, outcome, n);
+      run.note(`${n} reconnect`, outcome);
+    }
     let conn = st.conns[op.c];
     if (conn === undefined || conn === null) throw new Error(`op ${i}: no connection ${op.c}`);
     if (conn.client.closed) {
@@ -983,6 +1130,10 @@ export async function runSequence(run: Run, seq: Sequence, restart?: Restarter):
       if (op.k === 'restart') {
         if (restart === undefined) throw new Error('a restart op, and no way to restart the server');
         await restartServer(run, st, restart, n);
+        continue;
+      }
+      if (op.k === 'reconnect') {
+        await reconnectSlot(run, st, op.c, op.takeover, n);
         continue;
       }
       if (op.k === 'closeSession') {
@@ -1005,6 +1156,7 @@ export async function runSequence(run: Run, seq: Sequence, restart?: Restarter):
         const p = prepare(st, run, op, n);
         const s = await conn.req(p.label, p.type, p.write, p.kind);
         p.after?.(s);
+        p.watches?.(st.watches[op.c]!, s);
       }
     } catch (e) {
       // No reply (a timeout, a closed connection): note it; the next op on this slot reconnects.
