@@ -285,6 +285,11 @@ export class ZkClient extends EventEmitter {
     });
   }
 
+  /** Whether the server closes the connection within ms. */
+  closedWithin(ms = 5000): Promise<boolean> {
+    return this.waitClosed(ms).then(() => true, () => false);
+  }
+
   /** Resolves when the server closes the connection, or rejects after ms. */
   waitClosed(ms = 5000): Promise<void> {
     if (this.closed) return Promise.resolve();

@@ -580,12 +580,7 @@ const expiryScenario: Scenario = async (run) => {
     const deleted = () => events.filter((e) => e.startsWith('2 ')).length;
     for (let i = 0; i < 200 && deleted() < expected; i++) await new Promise((r) => setTimeout(r, 50));
     const elapsedMs = Date.now() - t0;
-    let aClosedByServer = true;
-    try {
-      await A.client.waitClosed(5000);
-    } catch {
-      aClosedByServer = false;
-    }
+    const aClosedByServer = await A.client.closedWithin(5000);
     run.note('expiry', {
       deletions: deleted(),
       // The last request touched both sessions just before t0: they go at
@@ -759,12 +754,7 @@ const superScenario: Scenario = async (run) => {
   await W.whoAmI('W whoAmI (wrong super password)');
   await W.getData('W getData /su (NOAUTH)', '/su');
   await addauth(W, 'W addauth super scheme (no such provider)', 'super', 'secret');
-  let closed = true;
-  try {
-    await W.client.waitClosed(5000);
-  } catch {
-    closed = false;
-  }
+  const closed = await W.client.closedWithin(5000);
   run.note('addauth with scheme "super" closes the connection', closed);
   await S.setACL('S setACL /su open', '/su', OPEN_ACL, -1);
   await A.getData('A getData /su after super opened it', '/su');

@@ -363,12 +363,7 @@ const reconnectScenario: Scenario = async (run) => {
     sessionId: A.sessionId, passwd: A.client.passwd, ping: false, readOnlyByte: false,
   });
   const A2 = run.adopt('A2', A2client);
-  let oldClosed = true;
-  try {
-    await A.client.waitClosed(5000);
-  } catch {
-    oldClosed = false;
-  }
+  const oldClosed = await A.client.closedWithin(5000);
   run.note('reopen', {
     sameSession: A2client.sessionId === A.sessionId,
     samePasswd: Buffer.from(A2client.passwd).equals(Buffer.from(A.client.passwd)),
@@ -437,12 +432,7 @@ const reconnectScenario: Scenario = async (run) => {
 
   // closeSession: the reply, NodeDeleted to the watcher, the socket closed, the ephemeral gone.
   await A4.closeSession('A4 closeSession');
-  let closedByServer = true;
-  try {
-    await A4client.waitClosed(5000);
-  } catch {
-    closedByServer = false;
-  }
+  const closedByServer = await A4client.closedWithin(5000);
   run.note('closeSession closes the socket', closedByServer);
   await B.exists('B exists /rc/e after closeSession', '/rc/e');
   await B.exists('B exists /rc after closeSession', '/rc');
@@ -600,12 +590,7 @@ const oddRequestsScenario: Scenario = async (run) => {
     const U = await run.connect(`U${op}`);
     const ux = U.client.nextXid();
     await U.reqFrame(`opcode ${op}`, ux, requestFrame(ux, op, (w) => { w.ustring('/mf'); }), 'none');
-    let closed = true;
-    try {
-      await U.client.waitClosed(5000);
-    } catch {
-      closed = false;
-    }
+    const closed = await U.client.closedWithin(5000);
     run.note(`opcode ${op} closes the connection`, closed);
     const U2 = run.adopt(`U${op} again`, await ZkClient.connect(run.target.host, run.target.port, {
       sessionId: U.sessionId, passwd: U.client.passwd, ping: false,
@@ -617,12 +602,7 @@ const oddRequestsScenario: Scenario = async (run) => {
   const S = await run.connect('S');
   const seen = S.arrivals.length;
   S.client.writeRaw(Buffer.from([0, 0, 0, 4, 0, 0, 0, 1]));
-  let closed = true;
-  try {
-    await S.client.waitClosed(5000);
-  } catch {
-    closed = false;
-  }
+  const closed = await S.client.closedWithin(5000);
   run.note('4-byte request frame', { closedByServer: closed, framesAfter: S.arrivals.slice(seen) });
   await M.sync('M sync at the end (zxids used)', '/');
 };
@@ -654,12 +634,7 @@ const authScenario: Scenario = async (run) => {
   const X = await run.connect('X');
   const ax = await auth(X, 'X addauth with an unknown scheme', 'nosuchscheme', 'whatever');
   void ax;
-  let closed = true;
-  try {
-    await X.client.waitClosed(5000);
-  } catch {
-    closed = false;
-  }
+  const closed = await X.client.closedWithin(5000);
   run.note('unknown auth scheme closes the connection', closed);
   await A.sync('A sync at the end', '/');
 };

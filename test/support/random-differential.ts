@@ -1072,12 +1072,7 @@ async function reconnectSlot(run: Run, st: State, slot: number, takeover: boolea
   }
   const outcome: Record<string, unknown> = {};
   const client = await reopenSlot(run, st, slot, old, outcome, n);
-  let closed = client !== null;
-  try {
-    await old.client.waitClosed(5000);
-  } catch {
-    closed = false;
-  }
+  const closed = await old.client.closedWithin(5000) && client !== null;
   old.client.destroy();
   outcome.oldClosedByServer = closed;
   run.note(`${n} reconnect (takeover)`, outcome);
@@ -1138,12 +1133,7 @@ export async function runSequence(run: Run, seq: Sequence, restart?: Restarter):
       }
       if (op.k === 'closeSession') {
         const s = await conn.closeSession(`${n} closeSession`);
-        let closed = true;
-        try {
-          await conn.client.waitClosed(5000);
-        } catch {
-          closed = false;
-        }
+        const closed = await conn.client.closedWithin(5000);
         if (s.err !== 0 || !closed) run.note(`${n} closeSession`, { err: s.err, closedByServer: closed });
         conn.client.destroy();
         await openSlot(run, st, op.c);
