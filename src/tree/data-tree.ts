@@ -306,11 +306,14 @@ export class DataTree {
    */
   sessionDeletionOrder(idHi: number, idLo: number, listed: readonly string[] | null): string[] {
     const local = this.ephemerals.get(hiLoToBigInt(idHi, idLo));
-    const paths: string[] = listed !== null ? listed.slice() : [];
-    if (local !== undefined) {
-      const inTxn = listed !== null ? new Set(listed) : null;
-      for (const p of local.order()) if (inTxn === null || !inTxn.has(p)) paths.push(p);
-    }
+    if (listed === null) return local === undefined ? [] : local.order();
+    const paths = listed.slice();
+    if (local === undefined || local.size === 0) return paths;
+    // The txn lists them all but for a rare one created behind it: order only then.
+    const inTxn = new Set(listed);
+    let extra = false;
+    for (const p of local) if (!inTxn.has(p)) { extra = true; break; }
+    if (extra) for (const p of local.order()) if (!inTxn.has(p)) paths.push(p);
     return paths;
   }
 

@@ -25,12 +25,37 @@ function tableSizeFor(n: number): number {
   return c;
 }
 
-/** Members (in the order they went in) as a table of `capacity` buckets iterates them. */
-function bucketOrder(members: readonly string[], capacity: number): string[] {
+/** Members with their spread hashes, in some order. */
+interface Hashed {
+  members: string[];
+  hashes: Int32Array;
+}
+
+function hashed(members: string[]): Hashed {
+  const hashes = new Int32Array(members.length);
+  for (let i = 0; i < members.length; i++) hashes[i] = spreadHash(members[i]!);
+  return { members, hashes };
+}
+
+/**
+ * The members (in the order they went in) as a table of `capacity` buckets
+ * iterates them: a stable counting sort by bucket, linear in the members
+ * and the buckets (a session may own hundreds of thousands of ephemerals).
+ */
+function bucketOrder(h: Hashed, capacity: number): Hashed {
+  const n = h.members.length;
   const mask = capacity - 1;
-  const keyed = members.map((m, i) => ({ m, b: spreadHash(m) & mask, i }));
-  keyed.sort((x, y) => x.b - y.b || x.i - y.i);
-  return keyed.map((k) => k.m);
+  const starts = new Int32Array(capacity + 1);
+  for (let i = 0; i < n; i++) starts[(h.hashes[i]! & mask) + 1]!++;
+  for (let b = 0; b < capacity; b++) starts[b + 1]! += starts[b]!;
+  const members = new Array<string>(n);
+  const hashes = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const at = starts[h.hashes[i]! & mask]!++;
+    members[at] = h.members[i]!;
+    hashes[at] = h.hashes[i]!;
+  }
+  return { members, hashes };
 }
 
 /** A set of strings that knows the order Java's HashSet would give it. */
@@ -64,7 +89,7 @@ export class JavaHashSet {
 
   /** The set's own iteration order. */
   order(): string[] {
-    return bucketOrder([...this.members], this.capacity);
+    return bucketOrder(hashed([...this.members]), this.capacity).members;
   }
 
   /**
@@ -73,10 +98,11 @@ export class JavaHashSet {
    * members it has).
    */
   cloneOrder(changes: readonly (readonly [add: boolean, path: string])[] = []): string[] {
-    const members = this.order();
-    let capacity = tableSizeFor(Math.trunc(Math.fround(Math.fround(members.length / 0.75) + 1)));
-    if (members.length === 0) capacity = 16;
-    const copy = new Set(members);
+    const own = bucketOrder(hashed([...this.members]), this.capacity);
+    const n = own.members.length;
+    let capacity = n === 0 ? 16 : tableSizeFor(Math.trunc(Math.fround(Math.fround(n / 0.75) + 1)));
+    if (changes.length === 0) return bucketOrder(own, capacity).members;
+    const copy = new Set(own.members);
     for (const [add, path] of changes) {
       if (!add) {
         copy.delete(path);
@@ -85,6 +111,6 @@ export class JavaHashSet {
         if (copy.size > capacity * 0.75) capacity *= 2;
       }
     }
-    return bucketOrder([...copy], capacity);
+    return bucketOrder(hashed([...copy]), capacity).members;
   }
 }
