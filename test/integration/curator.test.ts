@@ -6,8 +6,10 @@
 // connect, create().creatingParentsIfNeeded(), InterProcessMutex with a
 // second client contending, LeaderLatch with two participants, CuratorCache
 // (persistent recursive watch, addWatch mode 1) on a subtree, containers made
-// by creatingParentContainersIfNeeded() and reaped once emptied, and a
-// PERSISTENT_WITH_TTL node that goes once its TTL has passed.
+// by creatingParentContainersIfNeeded() and reaped once emptied, a
+// PERSISTENT_WITH_TTL node that goes once its TTL has passed, and the plain
+// ZooKeeper client reconnecting through a proxy that cut its connection
+// (setWatches relative to its last zxid restores its watches).
 //
 // The server runs with extendedTypesEnabled=true (TTL nodes) and
 // znode.container.checkIntervalMs=200 (the reaper checks five times a second).
@@ -214,6 +216,22 @@ describe('Apache Curator 5.4 against zoonode', { skip: skip ?? false, timeout: 9
         assert.ok(Number(s.reaped_after_ms) >= 900, `reaped ${s.reaped_after_ms} ms after its creation: not before its 1000 ms TTL`);
         assert.equal(s.with_child_kept, true);
         assert.match(String(s.sequential_ttl_path), new RegExp(`^${root}/ttlseq-\\d{10}$`));
+      });
+
+      test('the ZooKeeper client reconnects after its connection is cut and sets its watches again (setWatches)', () => {
+        // Recorded from Apache ZooKeeper 3.8.0 with the same step: the same values.
+        const s = stepOf('java_reconnect');
+        assert.equal(s.disconnected, true);
+        assert.deepEqual(s.events_while_away, [], 'no event reaches a cut connection');
+        assert.equal(s.reconnected, true);
+        assert.equal(s.same_session, true, 'the session survives the reconnect');
+        assert.deepEqual(s.events_after_reconnect, [
+          `NodeChildrenChanged ${root}/rc`, `NodeCreated ${root}/rc/new`, `NodeDataChanged ${root}/rc/node`, `NodeDeleted ${root}/rc/gone`,
+        ], 'what changed while the client was away fires its watch on reconnect');
+        assert.equal(s.data_after, 'v2');
+        assert.equal(s.ephemeral_kept, true);
+        assert.deepEqual(s.later_events, [`NodeDataChanged ${root}/rc/same`], 'the watch on the unchanged node was set again');
+        assert.deepEqual(s.states, ['SyncConnected', 'Disconnected', 'SyncConnected']);
       });
 
       test('close', () => {

@@ -12,8 +12,14 @@
 // against a server started with extendedTypesEnabled=true and a short
 // znode.container.checkIntervalMs.
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -38,6 +44,8 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 
 public class CuratorScenario {
@@ -442,6 +450,73 @@ public class CuratorScenario {
             out.put("sequential_ttl_path", seq);
         });
 
+        // The ZooKeeper client underneath: its connection cut (through a
+        // proxy) while the session lives on, changes made meanwhile, then the
+        // client reconnects and sets its watches again with setWatches
+        // relative to the last zxid it saw: the events for what changed come
+        // at once, the watch on what did not stays armed.
+        step("java_reconnect", out -> {
+            String base = root + "/rc";
+            c1.create().forPath(base);
+            c1.create().forPath(base + "/node", b("v1"));
+            c1.create().forPath(base + "/gone", b("g"));
+            c1.create().forPath(base + "/same", b("s"));
+            int colon = hosts.lastIndexOf(':');
+            try (Proxy p = new Proxy(hosts.substring(0, colon), Integer.parseInt(hosts.substring(colon + 1)))) {
+                List<String> events = Collections.synchronizedList(new ArrayList<>());
+                List<String> states = Collections.synchronizedList(new ArrayList<>());
+                CountDownLatch connected = new CountDownLatch(1);
+                CountDownLatch disconnected = new CountDownLatch(1);
+                CountDownLatch reconnected = new CountDownLatch(1);
+                ZooKeeper z = new ZooKeeper("127.0.0.1:" + p.port(), 10_000, e -> {
+                    if (e.getType() != Watcher.Event.EventType.None) {
+                        events.add(e.getType() + " " + e.getPath());
+                        return;
+                    }
+                    states.add(e.getState().toString());
+                    if (e.getState() == Watcher.Event.KeeperState.Disconnected) disconnected.countDown();
+                    if (e.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                        if (disconnected.getCount() == 0) reconnected.countDown();
+                        connected.countDown();
+                    }
+                });
+                try {
+                    if (!connected.await(WAIT_MS, TimeUnit.MILLISECONDS)) throw new IllegalStateException("not connected through the proxy");
+                    long session = z.getSessionId();
+                    z.create(base + "/eph", null, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
+                    z.getData(base + "/node", true, null);
+                    z.getData(base + "/gone", true, null);
+                    z.getData(base + "/same", true, null);
+                    out.put("exists_new_before", z.exists(base + "/new", true) != null);
+                    z.getChildren(base, true);
+                    p.cutAndRefuse();
+                    out.put("disconnected", disconnected.await(WAIT_MS, TimeUnit.MILLISECONDS));
+                    c1.setData().forPath(base + "/node", b("v2"));
+                    c1.create().forPath(base + "/new", b("n"));
+                    c1.delete().forPath(base + "/gone");
+                    out.put("events_while_away", new ArrayList<>(events));
+                    p.allow = true;
+                    out.put("reconnected", reconnected.await(3 * WAIT_MS, TimeUnit.MILLISECONDS));
+                    out.put("same_session", z.getSessionId() == session);
+                    long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
+                    while (events.size() < 4 && System.nanoTime() < deadline) Thread.sleep(20);
+                    List<String> restored = new ArrayList<>(events);
+                    Collections.sort(restored);
+                    out.put("events_after_reconnect", restored);
+                    out.put("data_after", new String(z.getData(base + "/node", false, null), StandardCharsets.UTF_8));
+                    out.put("ephemeral_kept", c1.checkExists().forPath(base + "/eph") != null);
+                    // The unchanged node's watch was set again and still fires.
+                    c1.setData().forPath(base + "/same", b("s2"));
+                    deadline = System.nanoTime() + WAIT_MS * 1_000_000;
+                    while (events.size() < 5 && System.nanoTime() < deadline) Thread.sleep(20);
+                    out.put("later_events", new ArrayList<>(events.subList(Math.min(4, events.size()), events.size())));
+                    out.put("states", new ArrayList<>(states));
+                } finally {
+                    z.close();
+                }
+            }
+        });
+
         step("close", out -> {
             c1.close();
             clients.remove(c1);
@@ -449,6 +524,89 @@ public class CuratorScenario {
         });
 
         finish(watchdog, 0);
+    }
+
+    /**
+     * A TCP proxy on 127.0.0.1 to a server: it can cut every connection it
+     * carries and turn new ones away (accepted, then closed) until allowed.
+     */
+    static final class Proxy implements AutoCloseable {
+        final ServerSocket server;
+        final String host;
+        final int port;
+        volatile boolean allow = true;
+        final List<Socket> open = Collections.synchronizedList(new ArrayList<>());
+
+        Proxy(String host, int port) throws IOException {
+            this.host = host;
+            this.port = port;
+            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            daemon(this::acceptLoop);
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        static void daemon(Runnable r) {
+            Thread t = new Thread(r, "proxy");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        void acceptLoop() {
+            while (!server.isClosed()) {
+                try {
+                    Socket c = server.accept();
+                    if (!allow) {
+                        c.close();
+                        continue;
+                    }
+                    Socket s = new Socket(host, port);
+                    open.add(c);
+                    open.add(s);
+                    daemon(() -> pump(c, s));
+                    daemon(() -> pump(s, c));
+                } catch (IOException e) {
+                    // closed
+                }
+            }
+        }
+
+        static void pump(Socket from, Socket to) {
+            byte[] buf = new byte[65536];
+            try {
+                InputStream in = from.getInputStream();
+                OutputStream o = to.getOutputStream();
+                for (int n; (n = in.read(buf)) >= 0; ) o.write(buf, 0, n);
+            } catch (IOException e) {
+                // one side went
+            }
+            closeSocket(from);
+            closeSocket(to);
+        }
+
+        static void closeSocket(Socket s) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // already closed
+            }
+        }
+
+        void cutAndRefuse() {
+            allow = false;
+            synchronized (open) {
+                for (Socket s : open) closeSocket(s);
+                open.clear();
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            cutAndRefuse();
+        }
     }
 
     static void finish(Thread watchdog, int code) {
