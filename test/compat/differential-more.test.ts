@@ -804,7 +804,7 @@ const nullEphemeralsPrefixScenario: Scenario = async (run) => {
   const A = await run.connect('A');
   await A.create('create /oddn', '/oddn', null, 0);
   await A.create('A create /oddn/e ephemeral', '/oddn/e', null, 1);
-  await A.req('A getEphemerals null prefix', OpCode.getEphemerals, (w) => { w.ustring(null); }, 'stringSet');
+  await A.req('A getEphemerals null prefix', OpCode.getEphemerals, (w) => { w.ustring(null); }, 'stringList');
 };
 
 const digestMaskLineBreakScenario: Scenario = async (run) => {

@@ -49,7 +49,7 @@ export interface Target {
 /** How to decode a successful reply body. */
 export type BodyKind =
   | 'none' | 'path' | 'pathStat' | 'stat' | 'dataStat' | 'children' | 'children2'
-  | 'aclStat' | 'int' | 'whoAmI' | 'stringSet' | 'multi';
+  | 'aclStat' | 'int' | 'whoAmI' | 'stringList' | 'multi';
 
 export interface Step {
   /** What the scenario called this request. */
@@ -307,7 +307,7 @@ export class Conn {
   }
 
   getEphemerals(label: string, prefix: string) {
-    return this.req(label, OpCode.getEphemerals, (w) => writePathOnly(w, { path: prefix }), 'stringSet');
+    return this.req(label, OpCode.getEphemerals, (w) => writePathOnly(w, { path: prefix }), 'stringList');
   }
 
   whoAmI(label: string) {
@@ -350,7 +350,8 @@ function decodeBody(run: Run, kind: BodyKind, r: Reader): unknown {
     case 'children2': return { children: sortedOrNull(readStringList(r)), stat: run.stat(readStat(r)) };
     case 'aclStat': return { acl: readACLList(r), stat: run.stat(readStat(r)) };
     case 'int': return { value: r.int() };
-    case 'stringSet': return { strings: sortedOrNull(readStringList(r)) };
+    // getEphemerals: in the order of Apache's HashSet, which zoonode keeps (JavaHashSet).
+    case 'stringList': return { strings: readStringList(r) };
     case 'multi': {
       // MultiResponse: (MultiHeader{type, done, err} result)* until done.
       const results: unknown[] = [];

@@ -890,7 +890,7 @@ function prepare(st: State, run: Run, op: Op, n: string): Prepared {
     case 'whoAmI':
       return { label: `${n} whoAmI`, type: OpCode.whoAmI, write: () => {}, kind: 'whoAmI' };
     case 'getEphemerals':
-      return { label: `${n} getEphemerals ${JSON.stringify(op.prefix)}`, type: OpCode.getEphemerals, write: (w) => { w.ustring(op.prefix); }, kind: 'stringSet' };
+      return { label: `${n} getEphemerals ${JSON.stringify(op.prefix)}`, type: OpCode.getEphemerals, write: (w) => { w.ustring(op.prefix); }, kind: 'stringList' };
     case 'multi': {
       const parts = op.ops.map((m) => prepMultiOp(st, m));
       return {
