@@ -13,6 +13,7 @@
 import type { ACL, Id } from '../jute/records.js';
 import { clientIpId } from '../tree/acl.js';
 import type { Watcher } from '../tree/watch-manager.js';
+import { javaStringHash } from '../util/java-hash-set.js';
 import type { Expirable } from '../tree/session-tracker.js';
 import type { Proposal } from './proposal.js';
 
@@ -106,13 +107,6 @@ export class Conn implements Watcher {
 /** Map key for a connection: worker index and worker-local id. */
 export function connKey(worker: number, connId: number): number {
   return worker * 4294967296 + connId;
-}
-
-/** Java's String.hashCode. */
-function javaStringHash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
-  return h;
 }
 
 /** The bucket of an Id (jute's Id.hashCode) in a ConcurrentHashMap table of n slots. */

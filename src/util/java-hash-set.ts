@@ -11,11 +11,22 @@
 // clone() re-buckets into a table sized for the copy's size. (Buckets that
 // turn into trees at 8 collisions are not modelled.)
 
-/** Java's String.hashCode, spread as HashMap.hash() does. */
-function spreadHash(s: string): number {
+/** Java's String.hashCode. */
+export function javaStringHash(s: string): number {
   let h = 0;
   for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** Java's String.hashCode, spread as HashMap.hash() does. */
+function spreadHash(s: string): number {
+  const h = javaStringHash(s);
   return h ^ (h >>> 16);
+}
+
+/** The table size after an add brought the set to `size` members: doubled once past 3/4 full. */
+function grown(capacity: number, size: number): number {
+  return size > capacity * 0.75 ? capacity * 2 : capacity;
 }
 
 /** HashMap.tableSizeFor: the least power of two >= n (at least 1). */
@@ -75,7 +86,7 @@ export class JavaHashSet {
   add(s: string): void {
     if (this.members.has(s)) return;
     this.members.add(s);
-    if (this.members.size > this.capacity * 0.75) this.capacity *= 2;
+    this.capacity = grown(this.capacity, this.members.size);
   }
 
   delete(s: string): boolean {
@@ -89,7 +100,11 @@ export class JavaHashSet {
 
   /** The set's own iteration order. */
   order(): string[] {
-    return bucketOrder(hashed([...this.members]), this.capacity).members;
+    return this.ordered().members;
+  }
+
+  private ordered(): Hashed {
+    return bucketOrder(hashed([...this.members]), this.capacity);
   }
 
   /**
@@ -98,7 +113,7 @@ export class JavaHashSet {
    * members it has).
    */
   cloneOrder(changes: readonly (readonly [add: boolean, path: string])[] = []): string[] {
-    const own = bucketOrder(hashed([...this.members]), this.capacity);
+    const own = this.ordered();
     const n = own.members.length;
     let capacity = n === 0 ? 16 : tableSizeFor(Math.trunc(Math.fround(Math.fround(n / 0.75) + 1)));
     if (changes.length === 0) return bucketOrder(own, capacity).members;
@@ -108,7 +123,7 @@ export class JavaHashSet {
         copy.delete(path);
       } else if (!copy.has(path)) {
         copy.add(path);
-        if (copy.size > capacity * 0.75) capacity *= 2;
+        capacity = grown(capacity, copy.size);
       }
     }
     return bucketOrder(hashed([...copy]), capacity).members;
