@@ -554,12 +554,7 @@ const expiryScenario: Scenario = async (run) => {
   }
   for (const i of [0, 3, 4, 6, 9, 10, 12, 13]) await D.delete(`D delete /sx/d/n${i}`, `/sx/d/n${i}`);
   const left = extra.filter((_, i) => ![0, 3, 4, 6, 9, 10, 12, 13].includes(i));
-  for (const [C, dir] of sessions) {
-    const r = await C.client.request(OpCode.getEphemerals, (w) => { w.ustring(dir); });
-    const listed: string[] = [];
-    for (let i = r.body.int(); i > 0; i--) listed.push(r.body.ustring()!);
-    run.note(`${C.label} getEphemerals ${dir}, in the order listed`, listed);
-  }
+  for (const [C, dir] of sessions) await C.getEphemerals(`${C.label} getEphemerals ${dir}`, dir);
   await B.getEphemerals('B getEphemerals /sx before', '/sx');
   const W = await ZkClient.connect(run.target.host, run.target.port, { ping: true });
   try {
@@ -1097,7 +1092,7 @@ if (!isApacheInstalled()) {
           deletions: 12, notBeforeTimeout: true, withinTimeoutAndTwoTicks: true, openConnectionClosedByServer: true,
         });
         // D's nodes were not listed or deleted in creation order (else the comparison of orders proves little).
-        const listed = apache.notes['D getEphemerals /sx/d, in the order listed'] as string[];
+        const listed = (apache.steps.find((s) => s.label === 'D getEphemerals /sx/d')!.body as { strings: string[] }).strings;
         assert.equal(listed.length, 9);
         const created = ['e1', 'e2', listed.find((p) => p.includes('/s-'))!.slice('/sx/d/'.length), 'n1', 'n2', 'n5', 'n7', 'n8', 'n11'];
         assert.notDeepEqual(listed, created.map((n) => `/sx/d/${n}`));

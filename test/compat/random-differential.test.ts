@@ -44,7 +44,7 @@ import { startZoonode } from '../support/zoonode.js';
 import { isApacheInstalled, startApache, type ApacheServer } from '../support/apache.js';
 import { killOnExit, type Target } from '../support/compat-wire.js';
 import {
-  generate, runOn, removeTree, compare, contextOf, serverSettings, apacheOnlySettings, type Sequence,
+  generate, runOn, removeTree, compare, differenceReport, serverSettings, apacheOnlySettings, type Sequence,
 } from '../support/random-differential.js';
 
 /** Seeds 1-40; on the code before the fixes above, 29 of them fail. */
@@ -105,12 +105,7 @@ describe('random differential: seeded request sequences, Apache ZooKeeper 3.8 vs
     }
     const { diffs, accepted } = compare(a, b);
     for (const s of new Set(accepted.map((x) => x.replace(/^#\S+ /, '').replace(/ ".*?"/, '')))) t.diagnostic(`set aside: ${s}`);
-    if (diffs.length > 0) {
-      const d = diffs[0]!;
-      assert.fail(`seed ${seq.seed}: first difference at op #${d.op}, ${d.where}\n` +
-        `  apache:  ${d.apache}\n  zoonode: ${d.zoonode}\n  ops:\n    ${contextOf(seq, d).join('\n    ')}\n` +
-        `  (${diffs.length} difference(s) found; replay: node dist/test/support/random-differential-driver.js ${replay})`);
-    }
+    if (diffs.length > 0) assert.fail(differenceReport(seq, diffs, replay));
   }
 
   for (const seed of SEEDS) {

@@ -14,7 +14,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { isApacheInstalled } from '../support/apache.js';
-import { compare, contextOf, generate } from '../support/random-differential.js';
+import { compare, differenceReport, generate } from '../support/random-differential.js';
 import { runWithRestarts } from '../support/random-restart.js';
 
 const skip = isApacheInstalled() ? false : 'Apache ZooKeeper (Debian package zookeeper) is not installed';
@@ -43,12 +43,7 @@ describe('random differential with restarts: Apache ZooKeeper 3.8 vs zoonode', {
         }
       }
       const { diffs } = compare(apache, zoonode);
-      if (diffs.length > 0) {
-        const d = diffs[0]!;
-        assert.fail(`seed ${r.seed}: first difference at op #${d.op}, ${d.where}\n  apache:  ${d.apache}\n  zoonode: ${d.zoonode}\n` +
-          `  ops:\n    ${contextOf(seq, d).join('\n    ')}\n  (replay: node dist/test/support/random-differential-driver.js --restarts ` +
-          `${r.quotas ? '--quotas ' : ''}--workers ${r.workers} --seeds ${r.seed})`);
-      }
+      if (diffs.length > 0) assert.fail(differenceReport(seq, diffs, `--restarts ${r.quotas ? '--quotas ' : ''}--workers ${r.workers} --seeds ${r.seed}`));
     });
   }
 });

@@ -1304,7 +1304,6 @@ function changedFields(a: unknown, z: unknown): string[] {
   return out.sort();
 }
 
-/** Every difference (earliest op first), with the accepted ones apart. */
 /** The ops around a difference, described, for a message (at most `max` lines). */
 export function contextOf(seq: Sequence, d: Difference, max = 14): string[] {
   const last = Math.min(d.op, seq.ops.length - 1);
@@ -1314,6 +1313,15 @@ export function contextOf(seq: Sequence, d: Difference, max = 14): string[] {
   return out;
 }
 
+/** A test's failure message for the first of `diffs`: where, both sides, the ops before it, and the driver's arguments that replay the seed. */
+export function differenceReport(seq: Sequence, diffs: readonly Difference[], replayArgs: string): string {
+  const d = diffs[0]!;
+  return `seed ${seq.seed}: first difference at op #${d.op}, ${d.where}\n` +
+    `  apache:  ${d.apache}\n  zoonode: ${d.zoonode}\n  ops:\n    ${contextOf(seq, d).join('\n    ')}\n` +
+    `  (${diffs.length} difference(s) found; replay: node dist/test/support/random-differential-driver.js ${replayArgs})`;
+}
+
+/** Every difference (earliest op first), with the accepted ones apart. */
 export function compare(apache: Transcript, zoonode: Transcript): { diffs: Difference[]; accepted: string[] } {
   const diffs: Difference[] = [];
   const accepted: string[] = [];
