@@ -53,6 +53,8 @@ export interface SnapshotSourceNode extends SnapshotNode {
     get(name: string): SnapshotSourceNode | undefined;
     keys(): Iterable<string>;
   } | null;
+  /** The children's names in the order the snapshot lists them (Apache's: see ZNode.childNames). */
+  childNames(): string[];
 }
 
 export interface SnapshotSource {
@@ -149,7 +151,7 @@ export class SnapshotEncoder {
 
   private push(path: string, parent: SnapshotSourceNode): void {
     if (parent.children !== null && parent.children.size > 0) {
-      this.stack.push({ path, parent, names: [...parent.children.keys()], i: 0 });
+      this.stack.push({ path, parent, names: parent.childNames(), i: 0 });
     }
   }
 

@@ -3,6 +3,11 @@
 // deleted one by one, at most znode.container.maxPerMinute a minute, each
 // through a deleteContainer txn (which re-checks emptiness when prepped).
 //
+// The candidates are deleted in the order Apache's checkContainers takes
+// them: a fresh HashSet<String> of them (containers first, then TTL nodes),
+// so bucket order; within a bucket zoonode's own order stands in for that of
+// Apache's ConcurrentHashMap of containers.
+//
 // Candidates:
 //   - a container with no children that has had a child (cversion > 0), or,
 //     with znode.container.maxNeverUsedIntervalMs set, one never used for
@@ -11,6 +16,7 @@
 
 import type { DataTree } from '../tree/data-tree.js';
 import { EPHEMERAL_TTL, ephemeralType } from '../tree/znode.js';
+import { hashSetOrder, tableAfterAdds } from '../util/java-hash-set.js';
 
 export interface ReaperOptions {
   checkIntervalMs: number;
@@ -38,7 +44,7 @@ export function reapCandidates(tree: DataTree, nowWallMs: number, maxNeverUsedIn
     const ttl = ttlOf(n.ownerHi, n.ownerLo);
     if (ttl !== 0 && nowWallMs - n.mtime > ttl) out.push(path);
   }
-  return out;
+  return hashSetOrder(out, tableAfterAdds(out.length));
 }
 
 export class ContainerReaper {

@@ -74,7 +74,11 @@ function writeChildren(w: Writer, n: ZNode): void {
     return;
   }
   w.int(children.size);
-  for (const name of children.keys()) w.ustring(name);
+  if (children.size === 1) {
+    for (const name of children.keys()) w.ustring(name);
+    return;
+  }
+  for (const name of n.childNames()) w.ustring(name);
 }
 
 export function executeRead(ctx: ReadContext, conn: Conn, type: number, r: Reader, w: Writer): void {

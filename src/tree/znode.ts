@@ -4,10 +4,18 @@
 // words so hot paths never build a bigint.
 
 import { Writer } from '../jute/writer.js';
+import { hashSetOrder } from '../util/java-hash-set.js';
 import { SpillMap, spillShardMaxDefault } from '../util/spill-map.js';
 
 /** A node's children by name: a Map, or a SpillMap past V8's 2^24-entry Map ceiling. */
 export type ChildMap = Map<string, ZNode> | SpillMap<string, ZNode>;
+
+/**
+ * The tables of the nodes whose children's HashSet in Apache has grown past
+ * its first 8 buckets (see ZNode.childTable). Few nodes ever hold more than 6
+ * children at once, so this costs less than a field on every node.
+ */
+const grownTables = new WeakMap<ZNode, number>();
 
 export class ZNode {
   /** The bytes as a one-byte (latin1) string (see src/jute/latin1.ts). */
@@ -50,7 +58,31 @@ export class ZNode {
     let children = this.children;
     if (children === null) children = this.children = new Map();
     else if (children instanceof Map && children.size >= spillShardMaxDefault) children = this.children = SpillMap.adopt(children);
+    const before = children.size;
     children.set(name, child);
+    const size = children.size;
+    // The set doubles when an add takes it past 3/4 of its table, so only at sizes 7, 13, 25, 49, ...
+    if (size !== before && size > 6 && (size - 1) % 3 === 0 && (((size - 1) / 3) & ((size - 1) / 3 - 1)) === 0) {
+      const table = grownTables.get(this) ?? 8;
+      if (size > table * 0.75) grownTables.set(this, table * 2);
+    }
+  }
+
+  /**
+   * The table size of the HashSet Apache keeps this node's children in: 8
+   * at first, doubled when the children pass 3/4 of it, and never shrunk
+   * (an emptied set stays). With `children` in the order they were added it
+   * gives Apache's order (`childNames`).
+   */
+  get childTable(): number {
+    return grownTables.get(this) ?? 8;
+  }
+
+  /** The children's names in the order Apache lists them (its HashSet's order). */
+  childNames(): string[] {
+    const children = this.children;
+    if (children === null) return [];
+    return hashSetOrder([...children.keys()], this.childTable);
   }
 
   removeChild(name: string): boolean {

@@ -1,10 +1,11 @@
 // The iteration order of a java.util.HashSet<String>, for the sets whose
-// order Apache ZooKeeper shows its clients: a session's ephemeral paths
+// order Apache ZooKeeper shows its clients: a node's children (getChildren,
+// and the order a snapshot lists nodes in) and a session's ephemeral paths
 // (getEphemerals, the order a closed or expired session's ephemerals are
 // deleted and their watches fire, the dump four-letter word).
 //
-// A HashSet is a HashMap: a table of 2^k buckets (16 at first, doubled when
-// the size passes 3/4 of it, never shrunk), a key's bucket is the low k bits
+// A HashSet is a HashMap: a table of 2^k buckets (16 at first, 8 for a
+// DataNode's children; doubled when the size passes 3/4 of it, never shrunk), a key's bucket is the low k bits
 // of String.hashCode() ^ (hashCode >>> 16), and a bucket keeps its keys in the
 // order they were added (a doubling splits each bucket and keeps that order).
 // So the set iterates its members in insertion order, stably sorted by bucket.
@@ -67,6 +68,34 @@ function bucketOrder(h: Hashed, capacity: number): Hashed {
     hashes[at] = h.hashes[i]!;
   }
   return { members, hashes };
+}
+
+/** The table size of a HashSet that started with `initial` buckets after `n` adds of distinct members. */
+export function tableAfterAdds(n: number, initial = 16): number {
+  let capacity = initial;
+  while (n > capacity * 0.75) capacity *= 2;
+  return capacity;
+}
+
+/**
+ * `members`, listed in the order they went in, as a HashSet of `capacity`
+ * buckets iterates them. Returns `members` itself when the order is the same.
+ */
+export function hashSetOrder(members: string[], capacity: number): string[] {
+  const n = members.length;
+  if (n < 2) return members;
+  const mask = capacity - 1;
+  let prev = -1;
+  let sorted = true;
+  const hashes = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const h = spreadHash(members[i]!);
+    hashes[i] = h;
+    const b = h & mask;
+    if (b < prev) sorted = false;
+    prev = b;
+  }
+  return sorted ? members : bucketOrder({ members, hashes }, capacity).members;
 }
 
 /** A set of strings that knows the order Java's HashSet would give it. */

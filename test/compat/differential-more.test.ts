@@ -6,11 +6,14 @@
 //     (ephemeralOwner 0), invalid TTLs, TTL without extendedTypesEnabled
 //     (UNIMPLEMENTED), a client's deleteContainer (BADARGUMENTS), and the
 //     reaper deleting an emptied container and expired TTL nodes (compared by
-//     outcome and events only: when the reaper runs differs);
+//     outcome and events only: when the reaper runs differs), and the order
+//     it deletes twelve containers emptied at once in;
 //   - quotas made the way zkCli's setquota makes them (zookeeper_stats after
 //     creates, setData and deletes under the quota'd path), and zkCli's own
 //     setquota/listquota/delquota against both servers;
 //   - getEphemerals prefixes, getAllChildrenNumber, sync;
+//   - the order getChildren lists children in (Apache's HashSet order) as a
+//     node's children grow, shrink and come back;
 //   - sessions that expire: one with its connection dropped, one with it
 //     open and silent; the order their ephemerals are listed and deleted
 //     in (Apache's HashSet order), the events a watcher sees, the open
@@ -384,6 +387,44 @@ const reaperScenario: Scenario = async (run) => {
 };
 
 /**
+ * Twelve containers emptied at once (one multi deletes their children) go in
+ * one reaper pass, one deleteContainer at a time: in the order of the
+ * HashSet Apache gathers the candidates in, which the NodeDeleted events of
+ * a watcher show.
+ */
+const reaperOrderScenario: Scenario = async (run) => {
+  const A = await run.connect('A');
+  await A.create('create /ro', '/ro', null, 0);
+  const containers = Array.from({ length: 12 }, (_, i) => `/ro/c${i}`);
+  for (const p of containers) {
+    await createContainer(A, `createContainer ${p}`, p);
+    await A.create(`create ${p}/k`, `${p}/k`, null, 0);
+  }
+  const R = await ZkClient.connect(run.target.host, run.target.port, { ping: true });
+  try {
+    const deleted: string[] = [];
+    let allGone = () => {};
+    const gone = new Promise<void>((resolve) => { allGone = resolve; });
+    R.on('event', (e: { type: number; path: string }) => {
+      if (e.type !== 2) return;
+      deleted.push(e.path);
+      if (deleted.length === containers.length) allGone();
+    });
+    for (const p of containers) await R.exists(p, true);
+    await A.req('multi: delete every container\'s child', OpCode.multi, (w) => {
+      for (const p of containers) w.int(OpCode.delete).bool(false).int(-1).ustring(`${p}/k`).int(-1);
+      w.int(-1).bool(true).int(-1);
+    }, 'multi');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([gone, new Promise<void>((resolve) => { timer = setTimeout(resolve, 10000); })]);
+    clearTimeout(timer);
+    run.note('containers deleted by the reaper, in order', deleted);
+  } finally {
+    await R.close();
+  }
+};
+
+/**
  * Quotas made the way zkCli's setquota makes them: /zookeeper/quota/<path>
  * with zookeeper_limits and zookeeper_stats; the server keeps
  * zookeeper_stats current. Read back after creates, setData and deletes.
@@ -515,6 +556,53 @@ const ephemeralsScenario: Scenario = async (run) => {
   await B.delete('B deletes A\'s /ge/a2', '/ge/a2');
   await A.getEphemerals('A getEphemerals /ge after B deleted one', '/ge');
   await B.getEphemerals('B getEphemerals /ge (unchanged)', '/ge');
+};
+
+/**
+ * The order children are listed in: Apache keeps a node's children in a
+ * HashSet (8 buckets at first, doubled as it fills, never shrunk), so its
+ * getChildren lists them by bucket, and the order moves as the set grows.
+ * zoonode keeps the same order (ZNode.childNames).
+ */
+const childrenOrderScenario: Scenario = async (run) => {
+  const A = await run.connect('A');
+  const B = await run.connect('B');
+  await A.getChildren('A getChildren /zookeeper', '/zookeeper');
+  await A.create('create /co', '/co', null, 0);
+  await A.create('create /co/big', '/co/big', null, 0);
+  // 40 names in a scrambled order, listed as the set grows past 6, 12 and 24.
+  const names = Array.from({ length: 40 }, (_, i) => `${['job', 'n', 'lease', 'x'][i % 4]}${(i * 17) % 41}`);
+  for (let i = 0; i < names.length; i++) {
+    await A.create(`create /co/big/${names[i]}`, `/co/big/${names[i]}`, null, i % 5 === 0 ? 1 : 0);
+    if ([1, 5, 6, 7, 12, 13, 24, 25, 39].includes(i)) await B.getChildren(`B getChildren /co/big at ${i + 1}`, '/co/big');
+  }
+  await B.getChildren2('B getChildren2 /co/big (watch)', '/co/big', true);
+  // Shrunk to five: the table stays at 64 buckets.
+  for (let i = 0; i < 35; i++) await A.delete(`delete /co/big/${names[i]}`, `/co/big/${names[i]}`);
+  await B.getChildren('B getChildren /co/big after 35 deletes', '/co/big');
+  // Re-created names go after those that stayed in their bucket.
+  for (const n of [names[3]!, 'late', names[0]!]) await A.create(`create /co/big/${n} again`, `/co/big/${n}`, null, 0);
+  await B.getChildren('B getChildren /co/big after re-creating', '/co/big');
+  for (const n of [...names.slice(35), names[3]!, 'late', names[0]!]) await A.delete(`delete /co/big/${n}`, `/co/big/${n}`);
+  await B.getChildren('B getChildren /co/big emptied', '/co/big');
+  // (A fresh set of 8 buckets would list these three a1, c1, b1.)
+  for (const n of ['c1', 'b1', 'a1']) await A.create(`create /co/big/${n} into the emptied set`, `/co/big/${n}`, null, 0);
+  await B.getChildren('B getChildren /co/big after emptying', '/co/big');
+  // Sequential names, and a multiRead.
+  await A.create('create /co/locks', '/co/locks', null, 0);
+  for (let i = 0; i < 20; i++) await A.create(`create /co/locks/lock- #${i}`, '/co/locks/lock-', null, i % 2 === 0 ? 2 : 3);
+  await B.getChildren('B getChildren /co/locks', '/co/locks');
+  await B.req('B multiRead getChildren /co/locks, /co, /co/big', OpCode.multiRead, (w) => {
+    for (const p of ['/co/locks', '/co', '/co/big']) {
+      w.int(OpCode.getChildren).bool(false).int(-1);
+      w.ustring(p).bool(false);
+    }
+    w.int(-1).bool(true).int(-1);
+  }, 'multi');
+  await B.getChildren('B getChildren /co', '/co');
+  await A.closeSession('A closeSession (its ephemerals go)');
+  await B.getChildren('B getChildren /co/big after A closed', '/co/big');
+  await B.getChildren('B getChildren /co/locks after A closed', '/co/locks');
 };
 
 /**
@@ -1062,8 +1150,10 @@ if (!isApacheInstalled()) {
       const scenarios: [string, Scenario][] = [
         ['containers and TTL nodes: replies, stats, invalid requests', containerTtlScenario],
         ['the reaper: emptied containers and expired TTL nodes', reaperScenario],
+        ['the reaper: the order it deletes containers in', reaperOrderScenario],
         ['quotas made the way zkCli setquota makes them', quotaScenario],
         ['getEphemerals prefixes', ephemeralsScenario],
+        ['the order children are listed in', childrenOrderScenario],
         ['sessions that expire: ephemerals, watchers, the open connection, reopening', expiryScenario],
         ['getACL, setACL versions, ip ACLs, the auth scheme', aclScenario],
         ['addauth as the superDigest user', superScenario],
@@ -1085,6 +1175,14 @@ if (!isApacheInstalled()) {
         assert.deepEqual(apache.notes['expired TTL node'], { created: [0, 0, 0], event: true, existsAfter: false, notBeforeTtl: true });
       });
 
+      test('the reaper order scenario saw Apache delete all twelve, not in creation order', async () => {
+        const apache = await apacheShared('the reaper: the order it deletes containers in', reaperOrderScenario);
+        const deleted = apache.notes['containers deleted by the reaper, in order'] as string[];
+        const created = Array.from({ length: 12 }, (_, i) => `/ro/c${i}`);
+        assert.deepEqual([...deleted].sort(), [...created].sort());
+        assert.notDeepEqual(deleted, created);
+      });
+
       test('the expiry scenario saw both sessions expire on Apache', async () => {
         const apache = await apacheShared('sessions that expire: ephemerals, watchers, the open connection, reopening', expiryScenario);
         assert.deepEqual(apache.notes['negotiated timeouts'], [4000, 4000]);
@@ -1101,6 +1199,20 @@ if (!isApacheInstalled()) {
           assert.equal(r.response.timeOut, 0, `reopening ${who}: timeOut 0`);
           assert.equal(r.closedByServer, true);
         }
+      });
+
+      test('the children order scenario saw Apache list children out of creation order', async () => {
+        const apache = await apacheShared('the order children are listed in', childrenOrderScenario);
+        const listed = (label: string) => (apache.steps.find((s) => s.label === label)!.body as { children: string[] }).children;
+        const at40 = listed('B getChildren /co/big at 40');
+        assert.equal(at40.length, 40);
+        assert.notDeepEqual(at40, [...at40].sort(), 'not sorted');
+        const created = apache.steps.filter((s) => /^create \/co\/big\/[^ ]+$/.test(s.label)).map((s) => s.label.slice('create /co/big/'.length));
+        assert.equal(created.length, 40);
+        assert.notDeepEqual(at40, created, 'not in creation order');
+        // An emptied set keeps its 64 buckets: the three names come out as a
+        // table of 64 lists them, not as a fresh set of 8 would (a1, c1, b1).
+        assert.deepEqual(listed('B getChildren /co/big after emptying'), ['b1', 'c1', 'a1']);
       });
 
       test('Apache: the odd inputs are answered as described', async () => {

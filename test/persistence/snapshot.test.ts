@@ -15,6 +15,7 @@ import {
   writeSnapshotSync, readSnapshotFile, SnapshotJob, inlineChunkPool, decompress, SnapshotFormatError, type Compression,
 } from '../../src/persistence/index.js';
 import { tempDir } from '../support/zoonode.js';
+import { hashSetOrder } from '../../src/util/java-hash-set.js';
 import { sourceOf, targetOf, dumpTree } from '../support/tree-snapshot.js';
 
 const open = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
@@ -247,5 +248,40 @@ test('a fuzzy snapshot taken while the tree changes, plus the txns after its zxi
   back.finishRestore(snapZxid);
   for (const e of m.applied) if (e.hdr.zxid > snapZxid) t.apply({ hdr: e.hdr, txn: e.txn });
   assert.deepEqual(dumpTree(back), dumpTree(tree));
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('a snapshot lists each node\'s children in Apache\'s order, and reading it back rebuilds the sets as Apache would', () => {
+  const dir = tempDir('snap');
+  const tree = new DataTree({ extendedTypes: false });
+  const m = new TxnMaker(tree);
+  m.create('/co', null);
+  const names = Array.from({ length: 40 }, (_, i) => `${['job', 'n', 'lease', 'x'][i % 4]}${(i * 17) % 41}`);
+  for (const n of names) m.create(`/co/${n}`, null);
+  for (const n of names.slice(0, 33)) m.apply(OpCode.delete, { type: OpCode.delete, path: `/co/${n}` });
+  m.create('/full', null);
+  for (const n of names) m.create(`/full/${n}`, null);
+  const live = tree.getNode('/co')!.childNames();
+  assert.equal(tree.getNode('/co')!.childTable, 64);
+  const r = writeSnapshotSync(sourceOf(tree, new Map()), dir, tree.lastProcessedZxid, 'none');
+
+  const back = new DataTree({ extendedTypes: false });
+  const t = targetOf(back, new Map());
+  const order: string[] = [];
+  t.reset();
+  readSnapshotFile(r.file, { ...t, node: (p, n) => { order.push(p); t.node(p, n); } });
+  back.snapshotLoaded();
+  back.finishRestore(tree.lastProcessedZxid);
+  // Parents first, each node's children in the order getChildren lists them (Apache's serializeNode walk).
+  const kids = (parent: string) => order.filter((p) => p.startsWith(`${parent}/`) && p.lastIndexOf('/') === parent.length).map((p) => p.slice(parent.length + 1));
+  assert.deepEqual(kids('/co'), live);
+  assert.deepEqual(kids('/full'), tree.getNode('/full')!.childNames());
+  assert.notDeepEqual(kids('/full'), names, 'not creation order');
+  assert.deepEqual(order.slice(0, 2), ['', '/zookeeper']);
+  // Rebuilt by adds in the file's order, as Apache's deserialize does: the
+  // shrunk set gets a table for its 7 children (16), the full one the same order.
+  assert.equal(back.getNode('/co')!.childTable, 16);
+  assert.deepEqual(back.getNode('/co')!.childNames(), hashSetOrder(live, 16));
+  assert.deepEqual(back.getNode('/full')!.childNames(), tree.getNode('/full')!.childNames());
   fs.rmSync(dir, { recursive: true });
 });

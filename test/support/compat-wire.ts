@@ -346,8 +346,9 @@ function decodeBody(run: Run, kind: BodyKind, r: Reader): unknown {
       const d = r.buffer();
       return { data: d === null ? null : Buffer.from(d).toString('latin1'), stat: run.stat(readStat(r)) };
     }
-    case 'children': return { children: sortedOrNull(readStringList(r)) };
-    case 'children2': return { children: sortedOrNull(readStringList(r)), stat: run.stat(readStat(r)) };
+    // Children in the order the server lists them: Apache's HashSet order, which zoonode keeps (ZNode.childNames).
+    case 'children': return { children: readStringList(r) };
+    case 'children2': return { children: readStringList(r), stat: run.stat(readStat(r)) };
     case 'aclStat': return { acl: readACLList(r), stat: run.stat(readStat(r)) };
     case 'int': return { value: r.int() };
     // getEphemerals: in the order of Apache's HashSet, which zoonode keeps (JavaHashSet).
@@ -369,7 +370,7 @@ function decodeBody(run: Run, kind: BodyKind, r: Reader): unknown {
             results.push({ type, err, data: d === null ? null : Buffer.from(d).toString('latin1'), stat: run.stat(readStat(r)) });
             break;
           }
-          case OpCode.getChildren: results.push({ type, err, children: sortedOrNull(readStringList(r)) }); break;
+          case OpCode.getChildren: results.push({ type, err, children: readStringList(r) }); break;
           case OpCode.error: results.push({ type, err, errorResponse: r.int() }); break;
           default: results.push({ type, err });
         }
@@ -385,10 +386,6 @@ function decodeBody(run: Run, kind: BodyKind, r: Reader): unknown {
       return { clientInfo: out };
     }
   }
-}
-
-function sortedOrNull(v: string[] | null): string[] | null {
-  return v === null ? null : [...v].sort();
 }
 
 // ---- building frames by hand ------------------------------------------------

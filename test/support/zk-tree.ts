@@ -119,7 +119,8 @@ export async function readTree(c: ZkClient, nodesMax = 20000): Promise<TreeView>
       const data = d.body.buffer();
       const stat = readStat(d.body);
       const acl = readGetACLResponse(a.body);
-      const children = (readStringList(ch.body) ?? []).sort();
+      // In the order the server lists them (Apache's HashSet order, kept by zoonode too).
+      const children = readStringList(ch.body) ?? [];
       const view: NodeView = {
         data: data === null ? null : Buffer.from(data).toString('hex'),
         stat: statView(stat),

@@ -10,6 +10,7 @@ import { OpCode, EventType } from '../../src/jute/opcodes.js';
 import { Err, KeeperError } from '../../src/jute/errors.js';
 import type { Txn, TxnHeader } from '../../src/jute/txn.js';
 import { OPEN_ACL_UNSAFE } from '../../src/tree/acl-cache.js';
+import { hashSetOrder } from '../../src/util/java-hash-set.js';
 
 const acl = OPEN_ACL_UNSAFE.slice();
 /** Znode data as the tree keeps it: bytes as a latin1 string. */
@@ -282,4 +283,61 @@ test('replay deleting a node that a fuzzy snapshot caught with children drops th
   t.createNode('/b/y', null, null, 0x1234, 5, -1, 4, 1000);
   assert.equal(t.nodeCount, base + 2);
   assert.equal(t.getNode('/b/y')?.czxid, 4);
+});
+
+test('children are listed in the order Apache 3.8 listed them (its HashSet: 8 buckets, doubled as it fills, never shrunk)', () => {
+  const t = new DataTree({ extendedTypes: false });
+  assert.deepEqual(t.getNode('/zookeeper')!.childNames(), ['config', 'quota'], 'as Apache lists /zookeeper');
+  create(t, '/co');
+  const names = Array.from({ length: 40 }, (_, i) => `${['job', 'n', 'lease', 'x'][i % 4]}${(i * 17) % 41}`);
+  const co = t.getNode('/co')!;
+  const tables: number[] = [];
+  const listed: string[][] = [];
+  for (const n of names) {
+    create(t, `/co/${n}`);
+    tables.push(co.childTable);
+    listed.push(co.childNames());
+  }
+  // Recorded from Apache 3.8 (test/compat/differential-more.test.ts, the children order scenario).
+  assert.deepEqual(names.slice(0, 7), ['job0', 'n17', 'lease34', 'x10', 'job27', 'n3', 'lease20']);
+  assert.deepEqual(listed[5], ['job0', 'job27', 'lease34', 'n17', 'n3', 'x10']);
+  assert.deepEqual(listed[6], ['job0', 'n17', 'n3', 'x10', 'job27', 'lease34', 'lease20'], 'the 7th child doubled the table to 16');
+  assert.deepEqual([tables[0], tables[5], tables[6], tables[11], tables[12], tables[23], tables[24], tables[39]], [8, 8, 16, 16, 32, 32, 64, 64]);
+  for (const n of names.slice(0, 35)) del(t, `/co/${n}`);
+  assert.deepEqual(co.childNames(), ['n14', 'job38', 'x21', 'lease31', 'x7']);
+  for (const n of names.slice(35)) del(t, `/co/${n}`);
+  assert.equal(co.children, null);
+  assert.equal(co.childTable, 64, 'an emptied set keeps its table');
+  for (const n of ['c1', 'b1', 'a1']) create(t, `/co/${n}`);
+  assert.deepEqual(co.childNames(), ['b1', 'c1', 'a1'], 'as Apache listed them in the emptied set of 64');
+  assert.deepEqual(hashSetOrder(['c1', 'b1', 'a1'], 8), ['a1', 'c1', 'b1'], 'a fresh set of 8 would differ');
+});
+
+test('a node\'s children table follows HashMap\'s rule through random creates and deletes', () => {
+  const t = new DataTree({ extendedTypes: false });
+  create(t, '/rt');
+  const n = t.getNode('/rt')!;
+  let seed = 7;
+  const rand = (k: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % k; };
+  const inserted: string[] = [];
+  let table = 8;
+  for (let step = 0; step < 3000; step++) {
+    // Mostly adds early on, mostly deletes later, so the set grows, shrinks and grows again.
+    const addBias = step % 1000 < 600 ? 3 : 1;
+    if (inserted.length === 0 || rand(addBias + 1) !== 0) {
+      const name = `k${rand(400)}`;
+      if (inserted.includes(name)) continue;
+      create(t, `/rt/${name}`);
+      inserted.push(name);
+      if (inserted.length > table * 0.75) table *= 2;
+    } else {
+      const name = inserted.splice(rand(inserted.length), 1)[0]!;
+      del(t, `/rt/${name}`);
+    }
+    if (step % 50 === 0) {
+      assert.equal(n.childTable, table, `step ${step}`);
+      assert.deepEqual(n.childNames(), hashSetOrder(inserted, table), `step ${step}`);
+    }
+  }
+  assert.ok(table >= 256, `the set grew to ${table} buckets`);
 });

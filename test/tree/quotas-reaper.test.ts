@@ -120,3 +120,17 @@ test('reaper candidates: used empty containers, never-used ones only past the li
   assert.deepEqual(reapCandidates(t, 7000, 0).sort(), ['/t1', '/t2', '/used'], 'a TTL node with children stays');
   assert.deepEqual(reapCandidates(t, 7000, 3000).sort(), ['/never', '/t1', '/t2', '/used'], 'maxNeverUsedIntervalMs');
 });
+
+test('reaper candidates come in the order Apache 3.8 deleted them (a HashSet of the candidates)', () => {
+  const t = new DataTree({ extendedTypes: true });
+  apply(t, create('/ro', null));
+  const containers = Array.from({ length: 12 }, (_, i) => `/ro/c${i}`);
+  for (const p of containers) {
+    apply(t, { type: OpCode.createContainer, path: p, data: null, acl, parentCVersion: -1 });
+    apply(t, create(`${p}/k`, null));
+  }
+  for (const p of containers) apply(t, { type: OpCode.delete, path: `${p}/k` });
+  // Recorded from Apache 3.8 (test/compat/differential-more.test.ts, the reaper order scenario).
+  assert.deepEqual(reapCandidates(t, 2000, 0),
+    ['/ro/c11', '/ro/c9', '/ro/c8', '/ro/c5', '/ro/c4', '/ro/c7', '/ro/c6', '/ro/c1', '/ro/c0', '/ro/c3', '/ro/c2', '/ro/c10']);
+});
