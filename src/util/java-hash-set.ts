@@ -5,12 +5,13 @@
 // deleted and their watches fire, the dump four-letter word).
 //
 // A HashSet is a HashMap: a table of 2^k buckets (16 at first, 8 for a
-// DataNode's children; doubled when the size passes 3/4 of it, never shrunk), a key's bucket is the low k bits
-// of String.hashCode() ^ (hashCode >>> 16), and a bucket keeps its keys in the
-// order they were added (a doubling splits each bucket and keeps that order).
-// So the set iterates its members in insertion order, stably sorted by bucket.
-// clone() re-buckets into a table sized for the copy's size. (Buckets that
-// turn into trees at 8 collisions are not modelled.)
+// DataNode's children; doubled when the size passes 3/4 of it, never
+// shrunk), a key's bucket is the low k bits of String.hashCode() ^
+// (hashCode >>> 16), and a bucket keeps its keys in the order they were added
+// (a doubling splits each bucket and keeps that order). So the set iterates
+// its members in insertion order, stably sorted by bucket. clone() re-buckets
+// into a table sized for the copy's size. (A bucket that reaches 9 keys turns
+// into a tree, or doubles a table of fewer than 64 buckets: not modelled.)
 
 /** Java's String.hashCode. */
 export function javaStringHash(s: string): number {
