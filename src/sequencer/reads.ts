@@ -6,7 +6,9 @@
 import { OpCode, Perms, WatcherType, AddWatchMode } from '../jute/opcodes.js';
 import { Err, KeeperError, KeeperErrorWithBody } from '../jute/errors.js';
 import type { Reader } from '../jute/reader.js';
-import type { Writer } from '../jute/writer.js';
+import { Writer } from '../jute/writer.js';
+import { copyBytes } from '../util/copy.js';
+import { hashSetPermutation } from '../util/java-hash-set.js';
 import { readPathOnly, readPathWatch, readSetWatches, readPathInt, readMultiRequest, writeACLList, writeId } from '../jute/records.js';
 import { checkACL, type AclPolicy } from '../tree/acl.js';
 import type { DataTree } from '../tree/data-tree.js';
@@ -67,6 +69,11 @@ function mustGet(tree: DataTree, path: string): ZNode {
   return n;
 }
 
+/** Encoded names of a large children list, in the order they went in (reused; see writeChildren). */
+const scratch = new Writer(4096);
+const scratchKeepMax = 1 << 20;
+
+/** A node's children in the order Apache lists them (see ZNode.childNames). */
 function writeChildren(w: Writer, n: ZNode): void {
   const children = n.children;
   if (children === null) {
@@ -78,7 +85,35 @@ function writeChildren(w: Writer, n: ZNode): void {
     for (const name of children.keys()) w.ustring(name);
     return;
   }
-  for (const name of n.childNames()) w.ustring(name);
+  const names = [...children.keys()];
+  const order = hashSetPermutation(names, n.childTable);
+  if (order === null) {
+    for (let i = 0; i < names.length; i++) w.ustring(names[i]!);
+  } else if (names.length < 64) {
+    for (let i = 0; i < names.length; i++) w.ustring(names[order[i]!]!);
+  } else {
+    // Encoded in the order the names went in, which is about their order in
+    // memory, then each copied to its place: encoding them in bucket order
+    // reads them from all over the heap.
+    scratch.reset();
+    const ends = new Int32Array(names.length);
+    for (let i = 0; i < names.length; i++) {
+      scratch.ustring(names[i]!);
+      ends[i] = scratch.pos;
+    }
+    w.ensure(scratch.pos);
+    const src = scratch.buf;
+    const dst = w.buf;
+    let at = w.pos;
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k]!;
+      const start = i === 0 ? 0 : ends[i - 1]!;
+      copyBytes(src, start, ends[i]!, dst, at);
+      at += ends[i]! - start;
+    }
+    w.pos = at;
+    if (src.length > scratchKeepMax) scratch.attach(Buffer.allocUnsafe(4096));
+  }
 }
 
 export function executeRead(ctx: ReadContext, conn: Conn, type: number, r: Reader, w: Writer): void {

@@ -51,22 +51,32 @@ function hashed(members: string[]): Hashed {
 }
 
 /**
- * The members (in the order they went in) as a table of `capacity` buckets
- * iterates them: a stable counting sort by bucket, linear in the members
- * and the buckets (a session may own hundreds of thousands of ephemerals).
+ * For spread hashes listed in the order their members went in: the
+ * positions in the order a table of `capacity` buckets iterates them. A
+ * stable counting sort by bucket, linear in the members and the buckets (a
+ * session may own hundreds of thousands of ephemerals, a node as many
+ * children).
  */
-function bucketOrder(h: Hashed, capacity: number): Hashed {
-  const n = h.members.length;
+function bucketPermutation(hashes: Int32Array, capacity: number): Int32Array {
+  const n = hashes.length;
   const mask = capacity - 1;
   const starts = new Int32Array(capacity + 1);
-  for (let i = 0; i < n; i++) starts[(h.hashes[i]! & mask) + 1]!++;
+  for (let i = 0; i < n; i++) starts[(hashes[i]! & mask) + 1]!++;
   for (let b = 0; b < capacity; b++) starts[b + 1]! += starts[b]!;
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[starts[hashes[i]! & mask]!++] = i;
+  return order;
+}
+
+/** The members (in the order they went in) as a table of `capacity` buckets iterates them. */
+function bucketOrder(h: Hashed, capacity: number): Hashed {
+  const order = bucketPermutation(h.hashes, capacity);
+  const n = order.length;
   const members = new Array<string>(n);
   const hashes = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const at = starts[h.hashes[i]! & mask]!++;
-    members[at] = h.members[i]!;
-    hashes[at] = h.hashes[i]!;
+    members[i] = h.members[order[i]!]!;
+    hashes[i] = h.hashes[order[i]!]!;
   }
   return { members, hashes };
 }
@@ -79,24 +89,33 @@ export function tableAfterAdds(n: number, initial = 16): number {
 }
 
 /**
- * `members`, listed in the order they went in, as a HashSet of `capacity`
- * buckets iterates them. Returns `members` itself when the order is the same.
+ * The positions of `members` (listed in the order they went in) in the order
+ * a HashSet of `capacity` buckets iterates them; null when that is the order
+ * they are in.
  */
-export function hashSetOrder(members: string[], capacity: number): string[] {
+export function hashSetPermutation(members: readonly string[], capacity: number): Int32Array | null {
   const n = members.length;
-  if (n < 2) return members;
+  if (n < 2) return null;
   const mask = capacity - 1;
+  const hashes = new Int32Array(n);
   let prev = -1;
   let sorted = true;
-  const hashes = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const h = spreadHash(members[i]!);
     hashes[i] = h;
-    const b = h & mask;
-    if (b < prev) sorted = false;
-    prev = b;
+    if ((h & mask) < prev) sorted = false;
+    prev = h & mask;
   }
-  return sorted ? members : bucketOrder({ members, hashes }, capacity).members;
+  return sorted ? null : bucketPermutation(hashes, capacity);
+}
+
+/** `members`, listed in the order they went in, as a HashSet of `capacity` buckets iterates them (`members` itself if unchanged). */
+export function hashSetOrder(members: string[], capacity: number): string[] {
+  const order = hashSetPermutation(members, capacity);
+  if (order === null) return members;
+  const out = new Array<string>(order.length);
+  for (let i = 0; i < order.length; i++) out[i] = members[order[i]!]!;
+  return out;
 }
 
 /** A set of strings that knows the order Java's HashSet would give it. */
