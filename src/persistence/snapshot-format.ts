@@ -51,7 +51,6 @@ export interface SnapshotSourceNode extends SnapshotNode {
   readonly children: {
     readonly size: number;
     get(name: string): SnapshotSourceNode | undefined;
-    keys(): Iterable<string>;
   } | null;
   /** The children's names in the order the snapshot lists them (Apache's: see ZNode.childNames). */
   childNames(): string[];

@@ -4,7 +4,7 @@
 // words so hot paths never build a bigint.
 
 import { Writer } from '../jute/writer.js';
-import { hashSetOrder } from '../util/java-hash-set.js';
+import { grown, hashSetOrder } from '../util/java-hash-set.js';
 import { SpillMap, spillShardMaxDefault } from '../util/spill-map.js';
 
 /** A node's children by name: a Map, or a SpillMap past V8's 2^24-entry Map ceiling. */
@@ -64,7 +64,8 @@ export class ZNode {
     // The set doubles when an add takes it past 3/4 of its table, so only at sizes 7, 13, 25, 49, ...
     if (size !== before && size > 6 && (size - 1) % 3 === 0 && (((size - 1) / 3) & ((size - 1) / 3 - 1)) === 0) {
       const table = grownTables.get(this) ?? 8;
-      if (size > table * 0.75) grownTables.set(this, table * 2);
+      const next = grown(table, size);
+      if (next !== table) grownTables.set(this, next);
     }
   }
 

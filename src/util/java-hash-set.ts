@@ -27,7 +27,7 @@ function spreadHash(s: string): number {
 }
 
 /** The table size after an add brought the set to `size` members: doubled once past 3/4 full. */
-function grown(capacity: number, size: number): number {
+export function grown(capacity: number, size: number): number {
   return size > capacity * 0.75 ? capacity * 2 : capacity;
 }
 
