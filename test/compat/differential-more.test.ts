@@ -49,6 +49,7 @@ import {
   Run, RawConn, OPEN_ACL, connectRequestFrame, describeConnectResponse, diffTranscripts, killOnExit, requestFrame,
   type Conn, type Target, type Transcript,
 } from '../support/compat-wire.js';
+import { scrambledChildNames } from '../support/child-names.js';
 
 type Scenario = (run: Run) => Promise<void>;
 
@@ -571,7 +572,7 @@ const childrenOrderScenario: Scenario = async (run) => {
   await A.create('create /co', '/co', null, 0);
   await A.create('create /co/big', '/co/big', null, 0);
   // 40 names in a scrambled order, listed as the set grows past 6, 12 and 24.
-  const names = Array.from({ length: 40 }, (_, i) => `${['job', 'n', 'lease', 'x'][i % 4]}${(i * 17) % 41}`);
+  const names = scrambledChildNames();
   for (let i = 0; i < names.length; i++) {
     await A.create(`create /co/big/${names[i]}`, `/co/big/${names[i]}`, null, i % 5 === 0 ? 1 : 0);
     if ([1, 5, 6, 7, 12, 13, 24, 25, 39].includes(i)) await B.getChildren(`B getChildren /co/big at ${i + 1}`, '/co/big');

@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { isApacheInstalled } from '../support/apache.js';
 import { compare, differenceReport, generate, type Op, type Sequence } from '../support/random-differential.js';
 import { runWithRestarts } from '../support/random-restart.js';
+import { scrambledChildNames } from '../support/child-names.js';
 
 const skip = isApacheInstalled() ? false : 'Apache ZooKeeper (Debian package zookeeper) is not installed';
 
@@ -37,7 +38,7 @@ const RUNS: { seed: number; quotas: boolean; workers: number }[] = [
  * own set the same way.
  */
 function childrenAcrossRestarts(): Sequence {
-  const names = Array.from({ length: 40 }, (_, i) => `${['job', 'n', 'lease', 'x'][i % 4]}${(i * 17) % 41}`);
+  const names = scrambledChildNames();
   const create = (c: number, path: string, flags = 0): Op => ({ k: 'create', c, op: 1, path, flags, data: null, acl: 'open' });
   const list = (c: number): Op => ({ k: 'read', c, op: 'getChildren', path: '/r/f', watch: false });
   const ops: Op[] = [create(0, '/r'), create(0, '/r/f')];

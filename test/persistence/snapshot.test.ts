@@ -17,6 +17,7 @@ import {
 import { tempDir } from '../support/zoonode.js';
 import { hashSetOrder } from '../../src/util/java-hash-set.js';
 import { sourceOf, targetOf, dumpTree } from '../support/tree-snapshot.js';
+import { scrambledChildNames } from '../support/child-names.js';
 
 const open = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const digest = [{ perms: 3, id: { scheme: 'digest', id: 'alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E=' } }];
@@ -256,7 +257,7 @@ test('a snapshot lists each node\'s children in Apache\'s order, and reading it 
   const tree = new DataTree({ extendedTypes: false });
   const m = new TxnMaker(tree);
   m.create('/co', null);
-  const names = Array.from({ length: 40 }, (_, i) => `${['job', 'n', 'lease', 'x'][i % 4]}${(i * 17) % 41}`);
+  const names = scrambledChildNames();
   for (const n of names) m.create(`/co/${n}`, null);
   for (const n of names.slice(0, 33)) m.apply(OpCode.delete, { type: OpCode.delete, path: `/co/${n}` });
   m.create('/full', null);

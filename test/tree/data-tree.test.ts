@@ -11,6 +11,7 @@ import { Err, KeeperError } from '../../src/jute/errors.js';
 import type { Txn, TxnHeader } from '../../src/jute/txn.js';
 import { OPEN_ACL_UNSAFE } from '../../src/tree/acl-cache.js';
 import { hashSetOrder } from '../../src/util/java-hash-set.js';
+import { scrambledChildNames } from '../support/child-names.js';
 
 const acl = OPEN_ACL_UNSAFE.slice();
 /** Znode data as the tree keeps it: bytes as a latin1 string. */
@@ -289,7 +290,7 @@ test('children are listed in the order Apache 3.8 listed them (its HashSet: 8 bu
   const t = new DataTree({ extendedTypes: false });
   assert.deepEqual(t.getNode('/zookeeper')!.childNames(), ['config', 'quota'], 'as Apache lists /zookeeper');
   create(t, '/co');
-  const names = Array.from({ length: 40 }, (_, i) => `${['job', 'n', 'lease', 'x'][i % 4]}${(i * 17) % 41}`);
+  const names = scrambledChildNames();
   const co = t.getNode('/co')!;
   const tables: number[] = [];
   const listed: string[][] = [];
