@@ -56,14 +56,34 @@ async function firstRead(proc: ServerProcess, pathName: string, t0: number): Pro
   throw new Error('no first read');
 }
 
-async function readSample(proc: ServerProcess, args: Args): Promise<Record<string, number>> {
+/**
+ * Snapshots the server logged that overlap [fromMs, toMs] (wall clock): a
+ * read sample taken while a snapshot of the whole tree is being written is
+ * slower, and its figures say little about steady reads without this.
+ */
+function snapshotsDuring(proc: ServerProcess, fromMs: number, toMs: number): { began: string; wrote: string | null; ms: number | null }[] {
+  const out = proc.output();
+  const found: { began: string; wrote: string | null; ms: number | null }[] = [];
+  const began = [...out.matchAll(/(\S+) INFO .*taking snapshot/g)].map((m) => m[1]!);
+  const wrote = [...out.matchAll(/(\S+) INFO .*wrote \S+snapshot\S*: \d+ nodes, \d+ bytes in (\d+) ms/g)].map((m) => ({ at: m[1]!, ms: Number(m[2]) }));
+  for (const b of began) {
+    const t0 = Date.parse(b);
+    const w = wrote.find((x) => Date.parse(x.at) >= t0) ?? null;
+    const t1 = w === null ? Infinity : Date.parse(w.at);
+    if (t0 <= toMs && t1 >= fromMs) found.push({ began: b, wrote: w?.at ?? null, ms: w?.ms ?? null });
+  }
+  return found;
+}
+
+async function readSample(proc: ServerProcess, args: Args): Promise<Record<string, unknown>> {
+  const from = Date.now();
   const r = await runLoad({
     host: '127.0.0.1', port: proc.port, sessions: 4, inflightPerSession: 16, workload: 'getData', valueSize: args.value,
     warmupMs: 1000, durationMs: args.readSeconds * 1000, root: '',
     // Spread the readers over the whole key space (session i reads one node).
     pathOf: (i) => { const n = Math.floor((i + 0.5) * (args.nodes / 4)); return `/bench-p${n % args.parents}/n${n}`; },
   });
-  return { readsPerSec: r.opsPerSec, p50: r.p50, p99: r.p99, p999: r.p999, errors: r.errors };
+  return { readsPerSec: r.opsPerSec, p50: r.p50, p99: r.p99, p999: r.p999, errors: r.errors, snapshotsDuring: snapshotsDuring(proc, from, Date.now()) };
 }
 
 async function main(): Promise<void> {
