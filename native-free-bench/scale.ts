@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ZkClient } from './zk-client.js';
 import { populate, runLoad } from './load.js';
-import { diskUsage, procStat, startZoonodeProcess, type ServerProcess } from './servers.js';
+import { diskUsage, procStat, startZoonodeProcess, zoonodeSnapshotWindows, type ServerProcess } from './servers.js';
 
 interface Args { nodes: number; parents: number; value: number; workers: string; readSeconds: number; sessions: number; keep: string | null; snapCount: number }
 
@@ -62,17 +62,12 @@ async function firstRead(proc: ServerProcess, pathName: string, t0: number): Pro
  * slower, and its figures say little about steady reads without this.
  */
 function snapshotsDuring(proc: ServerProcess, fromMs: number, toMs: number): { began: string; wrote: string | null; ms: number | null }[] {
-  const out = proc.output();
-  const found: { began: string; wrote: string | null; ms: number | null }[] = [];
-  const began = [...out.matchAll(/(\S+) INFO .*taking snapshot/g)].map((m) => m[1]!);
-  const wrote = [...out.matchAll(/(\S+) INFO .*wrote \S+snapshot\S*: \d+ nodes, \d+ bytes in (\d+) ms/g)].map((m) => ({ at: m[1]!, ms: Number(m[2]) }));
-  for (const b of began) {
-    const t0 = Date.parse(b);
-    const w = wrote.find((x) => Date.parse(x.at) >= t0) ?? null;
-    const t1 = w === null ? Infinity : Date.parse(w.at);
-    if (t0 <= toMs && t1 >= fromMs) found.push({ began: b, wrote: w?.at ?? null, ms: w?.ms ?? null });
-  }
-  return found;
+  return zoonodeSnapshotWindows(proc.output())
+    .filter((w) => w.start <= toMs && w.end >= fromMs)
+    .map((w) => {
+      const done = w.end !== Infinity;
+      return { began: new Date(w.start).toISOString(), wrote: done ? new Date(w.end).toISOString() : null, ms: done ? w.end - w.start : null };
+    });
 }
 
 async function readSample(proc: ServerProcess, args: Args): Promise<Record<string, unknown>> {

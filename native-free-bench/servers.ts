@@ -82,6 +82,25 @@ export async function startZoonodeProcess(dataDir: string, settings: Record<stri
 }
 
 /**
+ * A zoonode server's snapshots, from its log: wall-clock ms from each
+ * "taking snapshot" line to the "wrote ...snapshot" line after it. A
+ * snapshot still being written when the log ends has `end` Infinity.
+ */
+export function zoonodeSnapshotWindows(out: string): { start: number; end: number }[] {
+  const wins: { start: number; end: number }[] = [];
+  let start = -1;
+  for (const line of out.split('\n')) {
+    const m = /^(\S+) INFO .*\b(taking snapshot|wrote \S*snapshot)/.exec(line);
+    if (!m) continue;
+    const t = Date.parse(m[1]!);
+    if (m[2] === 'taking snapshot') start = t;
+    else if (start >= 0) { wins.push({ start, end: t }); start = -1; }
+  }
+  if (start >= 0) wins.push({ start, end: Infinity });
+  return wins;
+}
+
+/**
  * Apache ZooKeeper standalone. `heapMb` is the JVM's -Xmx (Debian's zkEnv.sh
  * leaves it to the JVM default). Resolves once it accepts sessions (srvr
  * reports its mode), unless `waitServing` is false.

@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ZkClient } from './zk-client.js';
 import { populate, runLoad, percentile } from './load.js';
-import { startApacheProcess, startZoonodeProcess, procStat, type ServerProcess } from './servers.js';
+import { startApacheProcess, startZoonodeProcess, procStat, zoonodeSnapshotWindows, type ServerProcess } from './servers.js';
 
 interface Args {
   nodes: number; parents: number; seconds: number; writeRate: number; snapCount: number;
@@ -115,20 +115,6 @@ class ThreadSampler {
   }
 }
 
-/** Snapshot windows (wall-clock ms) from a zoonode log. */
-function zoonodeWindows(out: string): Window[] {
-  const wins: Window[] = [];
-  let start = -1;
-  for (const line of out.split('\n')) {
-    const m = /^(\S+) INFO .*\b(taking snapshot|wrote \S*snapshot)/.exec(line);
-    if (!m) continue;
-    const t = Date.parse(m[1]!);
-    if (m[2] === 'taking snapshot') start = t;
-    else if (start >= 0) { wins.push({ start, end: t }); start = -1; }
-  }
-  return wins;
-}
-
 /** Snapshot windows from Apache's log: "Creating new log file"/"Snapshotting: 0x.. to ..", ends unknown → none. */
 function apacheWindows(out: string): Window[] {
   // Apache logs the start of a snapshot only ("Snapshotting: 0x... to ..."); its
@@ -175,7 +161,9 @@ async function measure(kind: 'zoonode' | 'apache', args: Args): Promise<Record<s
     await writer.close();
     const out = proc.output().slice(logFrom);
     if (args.keepLog !== null) fs.writeFileSync(`${args.keepLog}.${kind}.log`, proc.output());
-    const wins = kind === 'zoonode' ? zoonodeWindows(out) : apacheWindows(out);
+    // A snapshot still being written when the load ended is left out (nothing
+    // tells how long it ran on).
+    const wins = kind === 'zoonode' ? zoonodeSnapshotWindows(out).filter((w) => w.end !== Infinity) : apacheWindows(out);
     const during: number[] = [];
     const steady: number[] = [];
     const at = load.at!;
