@@ -602,10 +602,11 @@ const childrenOrderScenario: Scenario = async (run) => {
   }, 'multi');
   await B.getChildren('B getChildren /co', '/co');
   // A list of 64 or more is encoded before it is ordered (reads.ts): 150 names, some deleted.
+  const many = (i: number): string => `/co/many/m${(i * 37) % 150}-${'x'.repeat(i % 7)}`;
   await A.create('create /co/many', '/co/many', null, 0);
-  for (let i = 0; i < 150; i++) await A.create(`create /co/many/m${(i * 37) % 150}-${'x'.repeat(i % 7)}`, `/co/many/m${(i * 37) % 150}-${'x'.repeat(i % 7)}`, null, i % 4 === 0 ? 1 : 0);
+  for (let i = 0; i < 150; i++) await A.create(`create ${many(i)}`, many(i), null, i % 4 === 0 ? 1 : 0);
   await B.getChildren2('B getChildren2 /co/many', '/co/many');
-  for (let i = 0; i < 150; i += 3) await A.delete(`delete /co/many/m${(i * 37) % 150}-${'x'.repeat(i % 7)}`, `/co/many/m${(i * 37) % 150}-${'x'.repeat(i % 7)}`);
+  for (let i = 0; i < 150; i += 3) await A.delete(`delete ${many(i)}`, many(i));
   await B.getChildren('B getChildren /co/many after deletes', '/co/many');
   await A.closeSession('A closeSession (its ephemerals go)');
   await B.getChildren('B getChildren /co/big after A closed', '/co/big');
