@@ -6,8 +6,14 @@
 // latency.
 //
 // node dist/native-free-bench/scale.js [--nodes 20000000] [--parents 2000]
-//   [--value 100] [--workers 1] [--read-seconds 10] [--sessions 8] [--keep DIR]
-//   [--snap-count 2000000]
+//   [--value 100] [--workers 1] [--read-seconds 10] [--sessions 8] [--keep DIR (also gets the server's logs)]
+//   [--snap-count 2000000] [--snapshot-wait 1200] [--node-args "--trace-gc ..."]
+//
+// A read sample that begins while the server is writing a snapshot of the
+// whole tree (the load starts one near the end, and a restart starts one at
+// once, as Apache does) is reported as such; the bench then waits for that
+// snapshot to be written (at most --snapshot-wait seconds) and takes a second,
+// steady sample.
 //
 // snapCount is raised from Apache's 100,000 by default: at 20 M znodes that
 // default would write some 200 snapshots of up to 4 GB each (no autopurge
@@ -20,7 +26,10 @@ import { ZkClient } from './zk-client.js';
 import { populate, runLoad } from './load.js';
 import { diskUsage, procStat, startZoonodeProcess, zoonodeSnapshotWindows, type ServerProcess } from './servers.js';
 
-interface Args { nodes: number; parents: number; value: number; workers: string; readSeconds: number; sessions: number; keep: string | null; snapCount: number }
+interface Args {
+  nodes: number; parents: number; value: number; workers: string; readSeconds: number; sessions: number; keep: string | null; snapCount: number;
+  snapshotWaitSeconds: number; nodeArgs: string[];
+}
 
 function parse(argv: string[]): Args {
   const get = (n: string) => { const i = argv.indexOf(`--${n}`); return i >= 0 ? argv[i + 1] : undefined; };
@@ -33,6 +42,8 @@ function parse(argv: string[]): Args {
     sessions: Number(get('sessions') ?? 8),
     keep: get('keep') ?? null,
     snapCount: Number(get('snap-count') ?? 2_000_000),
+    snapshotWaitSeconds: Number(get('snapshot-wait') ?? 1200),
+    nodeArgs: (get('node-args') ?? '').split(' ').filter((a) => a !== ''),
   };
 }
 
@@ -70,11 +81,41 @@ function snapshotsDuring(proc: ServerProcess, fromMs: number, toMs: number): { b
     });
 }
 
+/** Wait (at most `seconds`) until no snapshot is being written; true if none is. */
+async function snapshotSettled(proc: ServerProcess, seconds: number): Promise<boolean> {
+  const until = performance.now() + seconds * 1000;
+  for (;;) {
+    if (!zoonodeSnapshotWindows(proc.output()).some((w) => w.end === Infinity)) return true;
+    if (performance.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/**
+ * Reads as they come (possibly during a snapshot); when that sample overlapped
+ * a snapshot, a second one once it has been written.
+ */
+async function readSamples(proc: ServerProcess, args: Args, label: string): Promise<Record<string, unknown>> {
+  const first = await readSample(proc, args);
+  log(`${label}: ${JSON.stringify(first)}`);
+  if ((first.snapshotsDuring as unknown[]).length === 0) return { steady: first };
+  const waitFrom = performance.now();
+  if (!(await snapshotSettled(proc, args.snapshotWaitSeconds))) {
+    log(`${label}: the snapshot was still being written after ${args.snapshotWaitSeconds} s`);
+    return { duringSnapshot: first, steady: null };
+  }
+  log(`${label}: waited ${((performance.now() - waitFrom) / 1000).toFixed(1)} s for the snapshot`);
+  const steady = await readSample(proc, args);
+  log(`${label}, after the snapshot: ${JSON.stringify(steady)}`);
+  return { duringSnapshot: first, steady };
+}
+
 async function readSample(proc: ServerProcess, args: Args): Promise<Record<string, unknown>> {
-  const from = Date.now();
+  const warmupMs = 1000;
+  const from = Date.now() + warmupMs; // the figures come from after the warm-up
   const r = await runLoad({
     host: '127.0.0.1', port: proc.port, sessions: 4, inflightPerSession: 16, workload: 'getData', valueSize: args.value,
-    warmupMs: 1000, durationMs: args.readSeconds * 1000, root: '',
+    warmupMs, durationMs: args.readSeconds * 1000, root: '',
     // Spread the readers over the whole key space (session i reads one node).
     pathOf: (i) => { const n = Math.floor((i + 0.5) * (args.nodes / 4)); return `/bench-p${n % args.parents}/n${n}`; },
   });
@@ -87,7 +128,8 @@ async function main(): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   const settings = { workers: args.workers, snapCount: args.snapCount };
   const result: Record<string, unknown> = { args, machine: { cpus: os.cpus().length, memGiB: os.totalmem() / 2 ** 30, node: process.version } };
-  let proc = await startZoonodeProcess(dir, settings, { config: '/dev/null' });
+  const serverOpts = { config: '/dev/null', nodeArgs: args.nodeArgs };
+  let proc = await startZoonodeProcess(dir, settings, serverOpts);
   try {
     log(`populating ${args.nodes} znodes x ${args.value} B under ${args.parents} parents (workers=${args.workers})`);
     let lastAt = performance.now();
@@ -107,24 +149,24 @@ async function main(): Promise<void> {
     result.populate = { seconds: pop.ms / 1000, createsPerSec: args.nodes / (pop.ms / 1000), rssGiB: rssLoaded / 2 ** 30,
       rssBytesPerZnode: rssLoaded / args.nodes };
     log(`populated in ${(pop.ms / 1000).toFixed(0)} s; RSS ${(rssLoaded / 2 ** 30).toFixed(2)} GiB (${(rssLoaded / args.nodes).toFixed(0)} B/znode)`);
-    result.readsAfterPopulate = await readSample(proc, args);
-    log(`reads: ${JSON.stringify(result.readsAfterPopulate)}`);
+    result.readsAfterPopulate = await readSamples(proc, args, 'reads');
     await proc.stop();
+    if (args.keep !== null) fs.writeFileSync(path.join(dir, 'server-loaded.log'), proc.output());
     const disk = diskUsage(dir);
     result.diskGiB = disk.allocated / 2 ** 30;
     const t0 = performance.now();
-    proc = await startZoonodeProcess(dir, settings, { config: '/dev/null' });
+    proc = await startZoonodeProcess(dir, settings, serverOpts);
     const last = args.nodes - 1;
     const ms = await firstRead(proc, `/bench-p${last % args.parents}/n${last}`, t0);
     const rssRestarted = procStat(proc.child.pid!).rssBytes;
     result.restart = { restartToFirstReadMs: ms, rssGiB: rssRestarted / 2 ** 30, rssBytesPerZnode: rssRestarted / args.nodes };
     log(`restart-to-first-read ${(ms / 1000).toFixed(1)} s; RSS ${(rssRestarted / 2 ** 30).toFixed(2)} GiB`);
-    result.readsAfterRestart = await readSample(proc, args);
-    log(`reads after restart: ${JSON.stringify(result.readsAfterRestart)}`);
+    result.readsAfterRestart = await readSamples(proc, args, 'reads after restart');
     const recovered = /recovered zxid \S+ from .* in (\d+) ms; (\d+) nodes/.exec(proc.output());
     if (recovered) result.recovery = { ms: Number(recovered[1]), nodes: Number(recovered[2]) };
   } finally {
     await proc.stop();
+    if (args.keep !== null) fs.writeFileSync(path.join(dir, 'server-restarted.log'), proc.output());
     if (args.keep === null) fs.rmSync(dir, { recursive: true, force: true });
   }
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
