@@ -255,7 +255,6 @@ interface ThreadMessage {
   secure?: { fd: number; port: number; address: string } | null;
 }
 
-/** The tree-holding thread's heap ceiling in MiB (heapMaxMb, or 3/4 of the machine's memory). */
 /**
  * The sequencer's semi-spaces (its young generation is three times this).
  * On every scavenge V8 walks the list of all old-generation pages, so with a
@@ -273,24 +272,28 @@ const sequencerSemiSpaceMb = 64;
  * V8 reads the lower one from a process-wide flag when an isolate is
  * created, so the flag is set for the sequencer's creation alone (the I/O
  * threads are spawned after it is ready; its snapshot threads later still).
- * An operator's own semi-space flags are left as they are.
+ * An operator's own semi-space flags are left as they are. (Servers started
+ * at the same moment in one process may cross: a sequencer can then get
+ * V8's sizes, or a thread the pinned ones; either way only a matter of speed
+ * and memory.)
  */
 function spawnPinningYoungGeneration(spawnIt: () => Worker): Worker {
   if (process.execArgv.some((a) => a.includes('semi-space'))) return spawnIt();
+  const restore = () => v8.setFlagsFromString('--min-semi-space-size=0');
   v8.setFlagsFromString(`--min-semi-space-size=${sequencerSemiSpaceMb}`);
   let w: Worker;
   try {
     w = spawnIt();
   } catch (e) {
-    v8.setFlagsFromString('--min-semi-space-size=0');
+    restore();
     throw e;
   }
-  const restore = () => v8.setFlagsFromString('--min-semi-space-size=0');
   w.once('online', restore);
   w.once('exit', restore);
   return w;
 }
 
+/** The tree-holding thread's heap ceiling in MiB (heapMaxMb, or 3/4 of the machine's memory). */
 export function heapMaxMbOf(cfg: Config): number {
   return cfg.heapMaxMb > 0 ? cfg.heapMaxMb : Math.floor((os.totalmem() / 1048576) * 0.75);
 }
