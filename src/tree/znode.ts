@@ -24,8 +24,19 @@ export class ZNode {
   czxid: number;
   mzxid: number;
   pzxid: number;
-  ctime: number;
-  mtime: number;
+  /**
+   * ctime and mtime (ms since the epoch), each as its high and low 32-bit
+   * words: V8 boxes a field holding a number beyond int32, as every time is,
+   * in a 16-byte object of its own (8 bytes for the field and 16 for the
+   * box, against 16 for two small integers kept in the node). The ctime and
+   * mtime accessors below join and split them. Zxids stay single fields:
+   * below epoch 1 (a standalone server) they are small integers already, and
+   * splitting them would cost 8 bytes each there to save 8 in an ensemble.
+   */
+  ctimeHi: number;
+  ctimeLo: number;
+  mtimeHi: number;
+  mtimeLo: number;
   version = 0;
   cversion = 0;
   aversion = 0;
@@ -40,10 +51,34 @@ export class ZNode {
     this.czxid = zxid;
     this.mzxid = zxid;
     this.pzxid = zxid;
-    this.ctime = time;
-    this.mtime = time;
+    const tHi = hiWord(time);
+    const tLo = loWord(time, tHi);
+    this.ctimeHi = tHi;
+    this.ctimeLo = tLo;
+    this.mtimeHi = tHi;
+    this.mtimeLo = tLo;
     this.ownerHi = ownerHi;
     this.ownerLo = ownerLo;
+  }
+
+  get ctime(): number {
+    return this.ctimeHi * 4294967296 + (this.ctimeLo >>> 0);
+  }
+
+  set ctime(v: number) {
+    const hi = hiWord(v);
+    this.ctimeHi = hi;
+    this.ctimeLo = loWord(v, hi);
+  }
+
+  get mtime(): number {
+    return this.mtimeHi * 4294967296 + (this.mtimeLo >>> 0);
+  }
+
+  set mtime(v: number) {
+    const hi = hiWord(v);
+    this.mtimeHi = hi;
+    this.mtimeLo = loWord(v, hi);
   }
 
   get numChildren(): number {
@@ -109,10 +144,20 @@ export function ephemeralType(hi: number, lo: number, extendedTypes: boolean): n
   return hi === 0 && lo === 0 ? EPHEMERAL_NONE : EPHEMERAL_SESSION;
 }
 
+/** The high word of a Java long held as a number, as a signed 32-bit integer (so V8 keeps it unboxed). */
+function hiWord(v: number): number {
+  return Math.floor(v / 4294967296) | 0;
+}
+
+/** The low word of a Java long held as a number whose high word is `hi`, as a signed 32-bit integer. */
+function loWord(v: number, hi: number): number {
+  return (v - hi * 4294967296) | 0;
+}
+
 /** Writes the client-visible Stat (68 bytes). Containers and TTL nodes show ephemeralOwner 0. */
 export function writeNodeStat(w: Writer, n: ZNode, extendedTypes: boolean): void {
   const numChildren = n.children === null ? 0 : n.children.size;
-  w.long(n.czxid).long(n.mzxid).long(n.ctime).long(n.mtime)
+  w.long(n.czxid).long(n.mzxid).longHiLo(n.ctimeHi, n.ctimeLo).longHiLo(n.mtimeHi, n.mtimeLo)
     .int(n.version).int(n.cversion * 2 - numChildren).int(n.aversion);
   const t = ephemeralType(n.ownerHi, n.ownerLo, extendedTypes);
   if (t === EPHEMERAL_SESSION) w.longHiLo(n.ownerHi, n.ownerLo);

@@ -12,6 +12,9 @@ import type { Txn, TxnHeader } from '../../src/jute/txn.js';
 import { OPEN_ACL_UNSAFE } from '../../src/tree/acl-cache.js';
 import { hashSetOrder } from '../../src/util/java-hash-set.js';
 import { scrambledChildNames } from '../support/child-names.js';
+import { writeNodeStat } from '../../src/tree/znode.js';
+import { Writer } from '../../src/jute/writer.js';
+import { Reader } from '../../src/jute/reader.js';
 
 const acl = OPEN_ACL_UNSAFE.slice();
 /** Znode data as the tree keeps it: bytes as a latin1 string. */
@@ -341,4 +344,66 @@ test('a node\'s children table follows HashMap\'s rule through random creates an
     }
   }
   assert.ok(table >= 256, `the set grew to ${table} buckets`);
+});
+
+test('ctime and mtime keep every millisecond of a Java long, before 1970 and far ahead, in the tree and on the wire', () => {
+  // The tree keeps each time as two 32-bit words; these cross every boundary between them.
+  const times = [0, -1, -4294967296, -4294967297, 4294967295, 4294967296, 1765000000999, 253402300799999, 2 ** 53 - 1, -(2 ** 53 - 1)];
+  const t = new DataTree({ extendedTypes: false });
+  for (const [i, time] of times.entries()) {
+    zxid++;
+    const path = `/t${i}`;
+    t.processTxn({ clientIdHi: 0, clientIdLo: 1, cxid: 1, zxid, time, type: OpCode.create },
+      { type: OpCode.create, path, data: null, acl, ephemeral: false, parentCVersion: -1 });
+    const later = times[(i + 3) % times.length]!;
+    t.setData(path, data('v'), 1, zxid, later);
+    const s = stat(t, path);
+    assert.equal(s.ctime, time, `${path} ctime`);
+    assert.equal(s.mtime, later, `${path} mtime`);
+    const w = new Writer(128);
+    writeNodeStat(w, t.getNode(path)!, false);
+    const r = new Reader(w.bytes());
+    r.long();
+    r.long();
+    assert.equal(r.long(), time, `${path} ctime on the wire`);
+    assert.equal(r.long(), later, `${path} mtime on the wire`);
+  }
+});
+
+test('czxid, mzxid and pzxid keep zxids of any epoch, in the tree and on the wire', () => {
+  // An ensemble's zxids carry the epoch in their high word; these cross the int32 and uint32 edges.
+  const epochs = [0, 1, 0x7fff, 0x80000, 0x1fffff];
+  const lows = [1, 0x7fffffff, 0x80000000, 0xfffffffe];
+  const zxids = epochs.flatMap((e) => lows.map((l) => e * 4294967296 + l));
+  const t = new DataTree({ extendedTypes: false });
+  const time = 1765000000000;
+  t.processTxn({ clientIdHi: 0, clientIdLo: 1, cxid: 1, zxid: zxids[0]!, time, type: OpCode.create },
+    { type: OpCode.create, path: '/p', data: null, acl, ephemeral: false, parentCVersion: -1 });
+  for (let i = 1; i + 1 < zxids.length; i += 2) {
+    const created = zxids[i]!;
+    const changed = zxids[i + 1]!;
+    const path = `/p/c${i}`;
+    t.processTxn({ clientIdHi: 0, clientIdLo: 1, cxid: 1, zxid: created, time, type: OpCode.create },
+      { type: OpCode.create, path, data: null, acl, ephemeral: false, parentCVersion: -1 });
+    t.setData(path, data('v'), 1, changed, time);
+    const s = stat(t, path);
+    assert.equal(s.czxid, created, `${path} czxid`);
+    assert.equal(s.mzxid, changed, `${path} mzxid`);
+    assert.equal(s.pzxid, created, `${path} pzxid`);
+    assert.equal(stat(t, '/p').pzxid, created, '/p pzxid follows its newest child');
+    const w = new Writer(128);
+    writeNodeStat(w, t.getNode(path)!, false);
+    const r = new Reader(w.bytes());
+    assert.equal(r.long(), created, `${path} czxid on the wire`);
+    assert.equal(r.long(), changed, `${path} mzxid on the wire`);
+    r.long();
+    r.long();
+    r.int();
+    r.int();
+    r.int();
+    r.long();
+    r.int();
+    r.int();
+    assert.equal(r.long(), created, `${path} pzxid on the wire`);
+  }
 });
