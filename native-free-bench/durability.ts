@@ -3,6 +3,8 @@
 //     (allocated blocks, and apparent size with preallocation);
 //   - restart-to-first-read: from process start to the first successful
 //     getData of a known node;
+//   - resident memory after populating, and after the restart (zoonode's
+//     once its start-up snapshot is written, Apache's at its first read);
 //   - zoonode only: getData latency while its start-up snapshot of the whole
 //     tree runs, against steady state after it.
 //
@@ -116,6 +118,11 @@ async function main(): Promise<void> {
         log('zoonode: no start-up snapshot seen in the log (nothing replayed?)');
       }
     }
+    // Every node now came from the snapshot and the log, as on a server that has
+    // been restarted once; zoonode's start-up snapshot is written by this time.
+    const rssRestarted = procStat(proc.child.pid!).rssBytes;
+    entry.rssAfterRestartMiB = rssRestarted / 1048576;
+    log(`${kind}: RSS ${(rssLoaded / 1048576).toFixed(0)} MiB after populating, ${(rssRestarted / 1048576).toFixed(0)} MiB after the restart`);
     await proc.stop();
     results[kind] = entry;
     fs.rmSync(dir, { recursive: true, force: true });
