@@ -194,6 +194,7 @@ export function mntr(v: ServerView): string {
     ['zoonode_sequencer_stall_ms_max', s.stallMsMax],
     ['zoonode_sequencer_heap_used_bytes', s.heapUsedBytes],
     ['zoonode_sequencer_heap_limit_bytes', s.heapLimitBytes],
+    ['zoonode_sequencer_young_generation_bytes', s.youngGenerationBytes],
     ['zoonode_txnlog_inline_writes', s.inlineLogWrites],
     ['zoonode_txnlog_pooled_writes', s.pooledLogWrites],
     ['zoonode_txnlog_slow_inline_writes', s.slowInlineLogWrites],

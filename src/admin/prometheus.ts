@@ -107,6 +107,7 @@ export function metricsText(v: ServerView): string {
   e.gauge('zoonode_sequencer_stall_ms_max', 'longest stall excluded from session deadlines (ms)', s.stallMsMax);
   e.gauge('zoonode_sequencer_heap_used_bytes', 'V8 heap in use on the thread that holds the tree', s.heapUsedBytes);
   e.gauge('zoonode_sequencer_heap_limit_bytes', 'V8 heap ceiling of the thread that holds the tree (heapMaxMb)', s.heapLimitBytes);
+  e.gauge('zoonode_sequencer_young_generation_bytes', 'V8 semi-space size (new space) of the thread that holds the tree', s.youngGenerationBytes);
   e.summary('zoonode_sequencer_batch_size', 'requests the sequencer took per drain of the rings', s.batchSize);
   const threads: [string, string][][] = [[['thread', 'sequencer']], ...w.map((x) => [['thread', `io${x.index}`]] as [string, string][])];
   e.gauge('zoonode_event_loop_lag_p99_ms', 'event-loop delay p99 per thread (ms)', 0, threads, [s.eventLoopLagP99Ms, ...w.map((x) => x.eventLoopLagP99Ms)]);

@@ -95,6 +95,8 @@ export interface SequencerSnapshot {
   /** The tree-holding thread's V8 heap: used and ceiling (heapMaxMb), bytes. */
   heapUsedBytes: number;
   heapLimitBytes: number;
+  /** Its young generation's semi-space (V8's new space), bytes: 64 MiB when the sequencer has a thread of its own. */
+  youngGenerationBytes: number;
   fsyncs: number;
   fsyncMsTotal: number;
   fsyncMsMax: number;

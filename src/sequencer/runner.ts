@@ -171,6 +171,7 @@ export class SequencerRunner {
       stallMsMax: seq.stats.stallMsMax,
       heapUsedBytes: heap.used_heap_size,
       heapLimitBytes: heap.heap_size_limit,
+      youngGenerationBytes: v8.getHeapSpaceStatistics().find((sp) => sp.space_name === 'new_space')?.space_size ?? 0,
       fsyncs: logStats.fsyncs,
       fsyncMsTotal: logStats.fsyncMsTotal,
       fsyncMsMax: logStats.fsyncMsMax,

@@ -130,7 +130,8 @@ for (const workers of [0, 2]) {
         for (const re of [/^# TYPE znode_count gauge\nznode_count 6\.0$/m, /^num_alive_connections 1\.0$/m, /^# TYPE fsynctime summary$/m,
           /^fsynctime\{quantile="0\.5",\} \d/m, /^fsynctime_count \d+\.0$/m, /^readlatency_count [5-9]\.0$/m,
           new RegExp(`^zoonode_worker_connections\\{worker="0",\\} ${workers <= 1 ? 1 : '[01]'}\\.0$`, 'm'),
-          /^zoonode_event_loop_lag_p99_ms\{thread="sequencer",\} /m, /^zoonode_request_ring_capacity_bytes\{worker="0",\} \d+/m]) {
+          /^zoonode_event_loop_lag_p99_ms\{thread="sequencer",\} /m, /^zoonode_request_ring_capacity_bytes\{worker="0",\} \d+/m,
+          /^# TYPE zoonode_sequencer_young_generation_bytes gauge\nzoonode_sequencer_young_generation_bytes [1-9]/m]) {
           assert.match(text, re);
         }
         for (const line of text.split('\n').filter((l) => l !== '' && !l.startsWith('#'))) {
@@ -144,6 +145,22 @@ for (const workers of [0, 2]) {
     });
   });
 }
+
+test('servers started together in one process each give their own sequencer thread the fixed 64 MiB young generation; workers=0 keeps V8\'s', async () => {
+  // The size is a process-wide V8 flag while a sequencer thread is created: starts must not cross.
+  const layouts = [1, 2, 0, 1, 2, 1];
+  const servers = await Promise.all(layouts.map((workers) => startZoonode({ workers })));
+  try {
+    for (const [i, z] of servers.entries()) {
+      const mntr = await word(z.port, 'mntr');
+      const young = Number(/zk_zoonode_sequencer_young_generation_bytes\t(\d+)/.exec(mntr)?.[1]);
+      if (layouts[i] === 0) assert.ok(young > 0 && young < 64 * 1048576, `server ${i} (workers=0): young generation ${young} bytes`);
+      else assert.equal(young, 64 * 1048576, `server ${i} (workers=${layouts[i]}): young generation ${young} bytes`);
+    }
+  } finally {
+    await Promise.all(servers.map((z) => z.stop()));
+  }
+});
 
 test('heapMaxMb sets the heap ceiling of the thread that holds the tree; mntr reports it and the heap in use', async () => {
   const z = await startZoonode({ workers: 1, heapMaxMb: 1536 });
