@@ -4,6 +4,7 @@
 // words so hot paths never build a bigint.
 
 import { Writer } from '../jute/writer.js';
+import { hiLoToNumber, numberHi, numberLo } from '../util/long.js';
 import { grown, hashSetOrder } from '../util/java-hash-set.js';
 import { SpillMap, spillShardMaxDefault } from '../util/spill-map.js';
 
@@ -51,8 +52,8 @@ export class ZNode {
     this.czxid = zxid;
     this.mzxid = zxid;
     this.pzxid = zxid;
-    const tHi = hiWord(time);
-    const tLo = loWord(time, tHi);
+    const tHi = numberHi(time);
+    const tLo = numberLo(time);
     this.ctimeHi = tHi;
     this.ctimeLo = tLo;
     this.mtimeHi = tHi;
@@ -62,23 +63,21 @@ export class ZNode {
   }
 
   get ctime(): number {
-    return this.ctimeHi * 4294967296 + (this.ctimeLo >>> 0);
+    return hiLoToNumber(this.ctimeHi, this.ctimeLo);
   }
 
   set ctime(v: number) {
-    const hi = hiWord(v);
-    this.ctimeHi = hi;
-    this.ctimeLo = loWord(v, hi);
+    this.ctimeHi = numberHi(v);
+    this.ctimeLo = numberLo(v);
   }
 
   get mtime(): number {
-    return this.mtimeHi * 4294967296 + (this.mtimeLo >>> 0);
+    return hiLoToNumber(this.mtimeHi, this.mtimeLo);
   }
 
   set mtime(v: number) {
-    const hi = hiWord(v);
-    this.mtimeHi = hi;
-    this.mtimeLo = loWord(v, hi);
+    this.mtimeHi = numberHi(v);
+    this.mtimeLo = numberLo(v);
   }
 
   get numChildren(): number {
@@ -142,16 +141,6 @@ export function ephemeralType(hi: number, lo: number, extendedTypes: boolean): n
   if (extendedTypes && (hi >>> 24) === 0xff) return EPHEMERAL_TTL;
   if (hi === CONTAINER_OWNER_HI && lo === 0) return EPHEMERAL_CONTAINER;
   return hi === 0 && lo === 0 ? EPHEMERAL_NONE : EPHEMERAL_SESSION;
-}
-
-/** The high word of a Java long held as a number, as a signed 32-bit integer (so V8 keeps it unboxed). */
-function hiWord(v: number): number {
-  return Math.floor(v / 4294967296) | 0;
-}
-
-/** The low word of a Java long held as a number whose high word is `hi`, as a signed 32-bit integer. */
-function loWord(v: number, hi: number): number {
-  return (v - hi * 4294967296) | 0;
 }
 
 /** Writes the client-visible Stat (68 bytes). Containers and TTL nodes show ephemeralOwner 0. */

@@ -15,6 +15,7 @@ import { scrambledChildNames } from '../support/child-names.js';
 import { writeNodeStat } from '../../src/tree/znode.js';
 import { Writer } from '../../src/jute/writer.js';
 import { Reader } from '../../src/jute/reader.js';
+import { readStat } from '../../src/jute/records.js';
 
 const acl = OPEN_ACL_UNSAFE.slice();
 /** Znode data as the tree keeps it: bytes as a latin1 string. */
@@ -362,11 +363,9 @@ test('ctime and mtime keep every millisecond of a Java long, before 1970 and far
     assert.equal(s.mtime, later, `${path} mtime`);
     const w = new Writer(128);
     writeNodeStat(w, t.getNode(path)!, false);
-    const r = new Reader(w.bytes());
-    r.long();
-    r.long();
-    assert.equal(r.long(), time, `${path} ctime on the wire`);
-    assert.equal(r.long(), later, `${path} mtime on the wire`);
+    const wire = readStat(new Reader(w.bytes()));
+    assert.equal(wire.ctime, time, `${path} ctime on the wire`);
+    assert.equal(wire.mtime, later, `${path} mtime on the wire`);
   }
 });
 
@@ -393,17 +392,9 @@ test('czxid, mzxid and pzxid keep zxids of any epoch, in the tree and on the wir
     assert.equal(stat(t, '/p').pzxid, created, '/p pzxid follows its newest child');
     const w = new Writer(128);
     writeNodeStat(w, t.getNode(path)!, false);
-    const r = new Reader(w.bytes());
-    assert.equal(r.long(), created, `${path} czxid on the wire`);
-    assert.equal(r.long(), changed, `${path} mzxid on the wire`);
-    r.long();
-    r.long();
-    r.int();
-    r.int();
-    r.int();
-    r.long();
-    r.int();
-    r.int();
-    assert.equal(r.long(), created, `${path} pzxid on the wire`);
+    const wire = readStat(new Reader(w.bytes()));
+    assert.equal(wire.czxid, created, `${path} czxid on the wire`);
+    assert.equal(wire.mzxid, changed, `${path} mzxid on the wire`);
+    assert.equal(wire.pzxid, created, `${path} pzxid on the wire`);
   }
 });
