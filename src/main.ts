@@ -288,8 +288,15 @@ function spawnPinningYoungGeneration(spawnIt: () => Worker): Worker {
     restore();
     throw e;
   }
-  w.once('online', restore);
-  w.once('exit', restore);
+  // Once only: the thread's exit, long after, must not clear a flag another
+  // server's sequencer may be being created under.
+  const settled = () => {
+    w.off('online', settled);
+    w.off('exit', settled);
+    restore();
+  };
+  w.once('online', settled);
+  w.once('exit', settled);
   return w;
 }
 

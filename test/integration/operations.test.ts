@@ -5,6 +5,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import v8 from 'node:v8';
 import { startZoonode } from '../support/zoonode.js';
 import { ZkClient } from '../../native-free-bench/zk-client.js';
 import { fourLetterWords } from '../../src/io/four-letter.js';
@@ -160,6 +161,19 @@ test('servers started together in one process each give their own sequencer thre
   } finally {
     await Promise.all(servers.map((z) => z.stop()));
   }
+});
+
+test('a server that stops leaves the semi-space flag alone, so a sequencer being created meanwhile in the process keeps its size', async () => {
+  const z = await startZoonode({ workers: 1 });
+  const flags: string[] = [];
+  const set = v8.setFlagsFromString;
+  v8.setFlagsFromString = (f: string) => { flags.push(f); set(f); };
+  try {
+    await z.stop();
+  } finally {
+    v8.setFlagsFromString = set;
+  }
+  assert.deepEqual(flags.filter((f) => f.includes('semi-space')), [], 'semi-space flags set while the server stopped');
 });
 
 test('heapMaxMb sets the heap ceiling of the thread that holds the tree; mntr reports it and the heap in use', async () => {
