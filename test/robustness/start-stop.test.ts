@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../support/apache.js';
 import { makeTestCerts, opensslSkipReason, type TestCerts } from '../support/tls-certs.js';
 
 const loopScript = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'support', 'start-stop-loop.js');
@@ -49,9 +48,8 @@ describe('start and stop at once, in one process', () => {
   after(() => certs?.remove());
   test('workers=2 with a secureClientPort: both shared fds survive the same', { skip: sslSkip ?? false }, async () => {
     certs = makeTestCerts();
-    const sp = await freePort();
     const r = await runLoop(15, 2, [
-      `secureClientPort=${sp}`, 'secureClientPortAddress=127.0.0.1',
+      'secureClientPort=pick', 'secureClientPortAddress=127.0.0.1',
       `ssl.keyStore.location=${certs.serverPem}`, `ssl.trustStore.location=${certs.caPem}`,
     ]);
     assert.equal(r.signal, null, `the process died by ${r.signal} after ${r.cycles} cycle(s)\n${r.stderr}`);

@@ -3,9 +3,12 @@
 // process, so a crash in the stop path (a native abort) ends this child, not
 // the test runner. Prints one line per cycle and "done" at the end.
 //   node start-stop-loop.js <count> <workers> [key=value ...]
+// secureClientPort=pick gives every cycle a secure port of its own, picked
+// free and tried again on EADDRINUSE (startZoonodeSecure): one port reused for
+// every cycle can be taken in between by another test's outgoing connection.
 
 import { setLogSink } from '../../src/util/log.js';
-import { startZoonode } from './zoonode.js';
+import { startZoonode, startZoonodeSecure } from './zoonode.js';
 
 const [countArg, workersArg, ...settings] = process.argv.slice(2);
 const count = Number(countArg);
@@ -16,7 +19,14 @@ for (const kv of settings) {
 }
 setLogSink(() => {});
 for (let i = 0; i < count; i++) {
-  const z = await startZoonode({ workers: Number(workersArg), ...extra });
+  const settings: Record<string, string | number> = { workers: Number(workersArg), ...extra };
+  let z;
+  if (extra.secureClientPort === 'pick') {
+    const { secureClientPort: _pick, ...rest } = settings;
+    z = await startZoonodeSecure(rest);
+  } else {
+    z = await startZoonode(settings);
+  }
   await z.stop();
   process.stdout.write(`cycle ${i} port ${z.port}\n`);
 }
