@@ -24,7 +24,7 @@ import { purge, purgeRetainMin, versionDir } from './persistence/index.js';
 import { createRingBuffer, RingReader, RingWriter } from './ring/spsc-ring.js';
 import { LocalPump } from './ring/doorbell.js';
 import { CTRL_BYTES, CTRL_LAST_ZXID_I64, ringCapacityFor } from './ring/layout.js';
-import { IoWorker, outstandingShare } from './io/io-worker.js';
+import { DirectReplies, IoWorker, outstandingShare } from './io/io-worker.js';
 import { parseWhitelist } from './io/four-letter.js';
 import { IpLimiter } from './io/ip-limiter.js';
 import type { IoSecurity, IoThreadData } from './io/thread.js';
@@ -156,8 +156,15 @@ async function startInline(cfg: Config, security: PreparedSecurity): Promise<Run
   let io: IoWorker | null = null;
   let hub: AdminHub | null = null;
   // Replies leave in the loop turn that produced them (see LocalPump).
-  const ioPump = new LocalPump(() => io!.drainReplies(), 'microtask');
-  const runner = new SequencerRunner(cfg, systemClock, handles, [ioPump], (drain) => new LocalPump(drain));
+  // The sequencer hands replies to the connections directly (DirectReplies),
+  // so the reply ring of this layout stays empty.
+  const ioPump = new LocalPump(() => {
+    const more = io!.drainReplies();
+    replies.written();
+    return more;
+  }, 'microtask');
+  const replies = new DirectReplies(() => io!, ioPump);
+  const runner = new SequencerRunner(cfg, systemClock, handles, [replies], (drain) => new LocalPump(drain));
   io = new IoWorker(
     {
       index: 0,

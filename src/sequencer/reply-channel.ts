@@ -14,7 +14,27 @@ import {
   writeMsgHeader,
 } from '../ring/messages.js';
 
-export class ReplyChannel {
+/**
+ * Where the sequencer sends one worker's replies, events and verdicts: that
+ * worker's reply ring (ReplyChannel), or, with workers=0, the connections of
+ * the same thread directly (DirectReplies in src/io/io-worker.ts).
+ */
+export interface ReplySink {
+  /** Replies wait for room: the sequencer takes no new requests until they are out. */
+  readonly backlogged: boolean;
+  readonly backlogBytes: number;
+  /** A reply or event frame body (ReplyHeader + record), without the length prefix: body[0, total). */
+  frame(connId: number, body: Buffer, total?: number): void;
+  connected(connId: number, timeoutMs: number, idHi: number, idLo: number, passwd: Uint8Array, lastZxid: number): void;
+  refused(connId: number, flags: number): void;
+  close(connId: number, reason: number): void;
+  /** Move waiting replies on; true when none wait. */
+  retryOverflow(): boolean;
+  /** The end of a batch: hand over what was written and wake the worker. */
+  flush(): void;
+}
+
+export class ReplyChannel implements ReplySink {
   private readonly overflow: Buffer[] = [];
   private overflowBytes = 0;
   private wrote = false;
@@ -32,7 +52,7 @@ export class ReplyChannel {
   }
 
   /** A reply or event frame body (ReplyHeader + record), without the length prefix: body[0, total). */
-  frame(connId: number, body: Uint8Array, total = body.length): void {
+  frame(connId: number, body: Buffer, total = body.length): void {
     this.framesSent++;
     if (total <= FRAME_FRAGMENT_MAX && this.overflow.length === 0) {
       // Hot path: one record, written in place.

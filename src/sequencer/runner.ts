@@ -10,11 +10,11 @@ import type { Config } from '../config/config.js';
 import type { Clock } from '../util/clock.js';
 import { Logger } from '../util/log.js';
 import { RingReader, RingWriter } from '../ring/spsc-ring.js';
-import { AtomicDoorbell, AtomicPump, type Doorbell } from '../ring/doorbell.js';
+import { AtomicDoorbell, AtomicPump } from '../ring/doorbell.js';
 import { CTRL_LAST_ZXID_I64, CTRL_SEQUENCER_BELL, CTRL_STRIDE, CTRL_WORKER_BELL_BASE } from '../ring/layout.js';
 import { DataTree } from '../tree/data-tree.js';
 import { quotaMetrics } from '../tree/quotas.js';
-import { ReplyChannel } from './reply-channel.js';
+import { ReplyChannel, type ReplySink } from './reply-channel.js';
 import { Sequencer } from './sequencer.js';
 import { Storage } from './storage.js';
 import { ContainerReaper } from './container-reaper.js';
@@ -60,7 +60,8 @@ export class SequencerRunner {
     config: Config,
     clock: Clock,
     handles: SequencerHandles,
-    bells: Doorbell[] | null,
+    /** With workers=0, the connections' own sink (no reply ring); otherwise null: a ring per worker. */
+    sinks: ReplySink[] | null,
     makePump: ((drain: () => boolean, hasWork: () => boolean) => Pump) | null,
   ) {
     this.config = config;
@@ -80,9 +81,9 @@ export class SequencerRunner {
     const tree = new DataTree({ extendedTypes: config.extendedTypesEnabled });
     const restored = this.storage.restore(tree);
     const inputs = handles.requestRings.map((sab) => new RingReader(sab));
-    const channels = handles.replyRings.map((sab, i) => new ReplyChannel(
+    const channels = sinks ?? handles.replyRings.map((sab, i) => new ReplyChannel(
       new RingWriter(sab),
-      bells?.[i] ?? new AtomicDoorbell(ctrl32, CTRL_WORKER_BELL_BASE + i * CTRL_STRIDE),
+      new AtomicDoorbell(ctrl32, CTRL_WORKER_BELL_BASE + i * CTRL_STRIDE),
     ));
     this.sequencer = new Sequencer({
       // Apache's standalone server puts 1 in the top byte of its session ids (createSessionTrackerServerId).

@@ -24,7 +24,7 @@ import { Fifo } from '../util/fifo.js';
 import { hex64, hiLoToBigInt, bigIntHi, bigIntLo } from '../util/long.js';
 import { sessionPassword } from '../util/java-random.js';
 import type { Config } from '../config/config.js';
-import { sequencerBatchMax } from '../config/limits.js';
+import { replyBacklogBytesMax, sequencerBatchMax } from '../config/limits.js';
 import { Reader, JuteError } from '../jute/reader.js';
 import { Writer } from '../jute/writer.js';
 import { OpCode, Xid, KeeperState, Perms, opName } from '../jute/opcodes.js';
@@ -42,7 +42,7 @@ import { Prep } from './prep.js';
 import { executeRead, isReadOp, type ReadContext } from './reads.js';
 import { Conn, Session, connKey, type QueuedItem } from './session.js';
 import { Proposal, ORIGIN_CLIENT, ORIGIN_CONNECT, ORIGIN_EXPIRY, ORIGIN_INTERNAL } from './proposal.js';
-import type { ReplyChannel } from './reply-channel.js';
+import type { ReplySink } from './reply-channel.js';
 import type { TxnLogPort } from './txn-log-port.js';
 import type { SnapshotSource } from '../persistence/snapshot-format.js';
 import { ConnectionThrottle } from './connection-throttle.js';
@@ -117,8 +117,6 @@ const stallMinMsFloor = 100;
 const stallMinMsCeil = 500;
 /** Batches drained right after a stall, before anything may expire (pings that queued up meanwhile). */
 const stallDrainBatchesMax = 64;
-/** Reply bytes parked for full reply rings beyond which no new request is taken. */
-const replyBacklogBytesMax = 8 * 1024 * 1024;
 
 export class Sequencer implements ReadContext {
   readonly tree: DataTree;
@@ -145,7 +143,7 @@ export class Sequencer implements ReadContext {
   /** The last event encoded into ew (event() reuses it while type and path repeat). */
   private evType = 0;
   private evPath = '';
-  private evBytes: Uint8Array = new Uint8Array(0);
+  private evBytes: Buffer = Buffer.alloc(0);
   private readonly r = new Reader(new Uint8Array(0));
   private readonly queuedReader = new Reader(new Uint8Array(0));
   private readonly minSessionTimeout: number;
@@ -183,7 +181,7 @@ export class Sequencer implements ReadContext {
   constructor(
     private readonly opts: SequencerOptions,
     private readonly inputs: readonly RingReader[],
-    private readonly channels: readonly ReplyChannel[],
+    private readonly channels: readonly ReplySink[],
     private readonly txnLog: TxnLogPort,
     tree?: DataTree,
   ) {
