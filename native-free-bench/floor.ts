@@ -151,7 +151,7 @@ function javaWatchCpu(t: Target, o: Opts): Promise<number> {
 }
 
 function javaConnectCpu(t: Target, o: Opts): Promise<number> {
-  return javaCpuPerOp(t, { kind: 'storm', host: HOST, port: t.port, sessions: o.sessions, concurrency: 16 }, 'session opened');
+  return javaCpuPerOp(t, { kind: 'storm', host: HOST, port: t.port, sessions: o.sessions, concurrency: 16, warmupStorms: 0 }, 'session opened');
 }
 
 async function readLatency(t: Target, o: Opts): Promise<{ p50: number; p99: number }> {

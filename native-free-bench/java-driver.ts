@@ -130,10 +130,10 @@ export async function runJavaLoad(opts: JavaLoadOptions, onReady: () => void = (
 
 export type JavaSteppedSpec =
   | { kind: 'watch'; host: string; port: number; watchers: number; rounds: number; warmupRounds: number; valueSize: number; root: string }
-  | { kind: 'storm'; host: string; port: number; sessions: number; concurrency: number };
+  | { kind: 'storm'; host: string; port: number; sessions: number; concurrency: number; warmupStorms: number };
 
 export interface JavaWatchResult { ops: number; rounds: number; missed: number; sumLastMs: number; firstP50: number; p50: number; p99: number; p999: number }
-export interface JavaStormResult { ops: number; failed: number; spanMs: number; p50: number; p99: number; p999: number }
+export interface JavaStormResult { ops: number; failed: number; spanMs: number; p50: number; p99: number; p999: number; warmupOps: number }
 
 /**
  * Runs a watch fan-out or a connect storm with the Java client: `around`
@@ -145,7 +145,7 @@ export async function runJavaStepped<R>(spec: JavaSteppedSpec, around: (go: () =
   const target = `${spec.host}:${spec.port}`;
   const args = spec.kind === 'watch'
     ? [target, 'watch', String(spec.watchers), String(spec.rounds), String(spec.warmupRounds), String(spec.valueSize), spec.root]
-    : [target, 'storm', String(spec.sessions), String(spec.concurrency)];
+    : [target, 'storm', String(spec.sessions), String(spec.concurrency), String(spec.warmupStorms)];
   const p = new JavaProcess(args, timeoutMs);
   try {
     await p.line(isReady);

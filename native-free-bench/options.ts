@@ -37,6 +37,8 @@ export interface BenchOptions {
   watchRounds: number;
   watchWarmupRounds: number;
   stormSessions: number;
+  /** Unmeasured storms of the same size and depth before each measured one (both servers). */
+  stormWarmup: number;
   fsync: boolean;
   tickTime: number;
   out: string;
@@ -81,6 +83,7 @@ export function defaults(quick: boolean): BenchOptions {
     watchRounds: quick ? 10 : 30,
     watchWarmupRounds: 2,
     stormSessions: quick ? 300 : 1000,
+    stormWarmup: quick ? 0 : 1,
     fsync: true,
     tickTime: 2000,
     out: path.join('bench-results', timestamp()),
@@ -173,6 +176,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--watchers': o.watchers = positiveInts('watchers', need()); break;
       case '--watch-rounds': o.watchRounds = positiveInt('watch-rounds', need()); break;
       case '--storm-sessions': o.stormSessions = positiveInt('storm-sessions', need()); break;
+      case '--storm-warmup': {
+        const v = need();
+        if (!/^\d+$/.test(v)) throw new UsageError(`--storm-warmup: expected a whole number (0 or more), got '${v}'`);
+        o.stormWarmup = Number(v);
+        break;
+      }
       case '--fsync': {
         const v = need();
         if (v !== 'on' && v !== 'off') throw new UsageError(`--fsync: expected on or off, got '${v}'`);

@@ -350,7 +350,7 @@ class Runner {
 
   /** Connect storm with the Java client: one ZooKeeper handle per session (java/ZkAsyncLoad.java storm). */
   private async javaConnectCell(server: BenchServer, key: CellKey, s: Sample): Promise<void> {
-    const spec = { kind: 'storm' as const, host: HOST, port: server.proc!.port, sessions: this.o.stormSessions, concurrency: key.depth };
+    const spec = { kind: 'storm' as const, host: HOST, port: server.proc!.port, sessions: this.o.stormSessions, concurrency: key.depth, warmupStorms: this.o.stormWarmup };
     await runJavaStepped<JavaStormResult>(spec, async (go) => {
       const p0 = probe(server.pid);
       const r = await go();
@@ -358,6 +358,7 @@ class Runner {
       fillFromJava(s, r, r.spanMs, p0, p1);
       s.errors = r.failed;
       s.extra.serverCpuMsPerSession = r.ops > 0 ? (s.serverCpuSeconds * 1000) / r.ops : NaN;
+      s.extra.warmupSessions = r.warmupOps;
     }, STORM_TIMEOUT_MS + 180_000);
   }
 
@@ -420,6 +421,20 @@ class Runner {
     const T = Math.min(this.pool.size, key.depth, this.o.stormSessions);
     const total = this.o.stormSessions;
     const split = (n: number, t: number) => Math.floor(n / T) + (t < n % T ? 1 : 0);
+    let warmupSessions = 0;
+    for (let w = 0; w < this.o.stormWarmup; w++) {
+      // The same storm unmeasured first: the session path warm, as the other workloads' are.
+      const at = monoMs() + 30;
+      try {
+        const warm = await this.pool.each<ConnectResult>((t) => t >= T ? null : {
+          op: 'storm', startAt: at,
+          spec: { host: HOST, port: server.proc!.port, sessions: split(total, t), concurrency: split(key.depth, t), deadline: at + STORM_TIMEOUT_MS },
+        }, STORM_TIMEOUT_MS + CALL_TIMEOUT_MS);
+        for (const r of warm) if (r !== null) warmupSessions += r.opened;
+      } finally {
+        await this.pool.each(() => ({ op: 'close' }), CALL_TIMEOUT_MS);
+      }
+    }
     const startAt = monoMs() + 30;
     const first = probeAt(server.pid, startAt);
     try {
@@ -435,6 +450,7 @@ class Runner {
       fill(s, merge(results.map((r) => r.hist)), opened, span, p0, p1);
       s.errors = results.reduce((a, r) => a + r.failed, 0);
       s.extra.serverCpuMsPerSession = opened > 0 ? (s.serverCpuSeconds * 1000) / opened : NaN;
+      s.extra.warmupSessions = warmupSessions;
     } finally {
       const c0 = monoMs();
       await this.pool.each(() => ({ op: 'close' }), CALL_TIMEOUT_MS);

@@ -23,10 +23,12 @@
 //     one more handle sets it; a round's sample is the time from the setData
 //     call to the last NodeDataChanged delivered. Result:
 //     {"ops":notifications,"rounds":R,"missed":N,"sumLastMs":ms,"firstP50":ms,"p50":ms,"p99":ms,"p999":ms}
-//   ZkAsyncLoad HOST:PORT storm SESSIONS CONCURRENCY
+//   ZkAsyncLoad HOST:PORT storm SESSIONS CONCURRENCY [WARMUP_STORMS]
 //     opens SESSIONS handles with at most CONCURRENCY handshakes in flight; a
-//     sample is new ZooKeeper(...) to SyncConnected. Result:
-//     {"ops":opened,"failed":N,"spanMs":ms,"p50":ms,"p99":ms,"p999":ms}
+//     sample is new ZooKeeper(...) to SyncConnected. WARMUP_STORMS (default 0)
+//     storms of the same shape are opened and closed first, before it says it
+//     is ready. Result:
+//     {"ops":opened,"failed":N,"spanMs":ms,"p50":ms,"p99":ms,"p999":ms,"warmupOps":opened in the warm-up storms}
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -132,7 +134,7 @@ public final class ZkAsyncLoad {
             return;
         }
         if (args.length >= 2 && args[1].equals("storm")) {
-            storm(args[0], Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+            storm(args[0], Integer.parseInt(args[2]), Integer.parseInt(args[3]), args.length > 4 ? Integer.parseInt(args[4]) : 0);
             return;
         }
         pipeline(args);
@@ -239,6 +241,11 @@ public final class ZkAsyncLoad {
         System.out.println(json);
         System.out.flush();
         stdin.readLine();
+        closeAll(handles);
+        System.exit(0);
+    }
+
+    static void closeAll(List<ZooKeeper> handles) throws Exception {
         // Every handle sends its closeSession at once, each from its own thread.
         // A handle turns CLOSED once the server has answered that; the
         // client's own tear-down after it (a 100 ms sleep per socket, taken
@@ -252,7 +259,6 @@ public final class ZkAsyncLoad {
         }
         long closeDeadline = System.nanoTime() + 60_000_000_000L;
         while (System.nanoTime() < closeDeadline && handles.stream().anyMatch((zk) -> zk.getState().isAlive())) Thread.sleep(10);
-        System.exit(0);
     }
 
     static String percentiles(long[] ns, int n) {
@@ -340,10 +346,26 @@ public final class ZkAsyncLoad {
     }
 
     /** Connect storm: SESSIONS new handles, at most CONCURRENCY of them waiting for their session at a time. */
-    static void storm(String connect, int sessions, int concurrency) throws Exception {
+    static void storm(String connect, int sessions, int concurrency, int warmupStorms) throws Exception {
         // Warm the client's own code paths (not measured): a few sessions opened and closed.
         for (ZooKeeper zk : openSessions(connect, 20)) zk.close(1000);
+        // Then whole storms of the same shape (not measured either), so the server's session path is warm too.
+        List<ZooKeeper> warm = new ArrayList<>();
+        int warmOpened = 0;
+        for (int w = 0; w < warmupStorms; w++) {
+            stormOnce(connect, sessions, concurrency, warm);
+            for (ZooKeeper zk : warm) if (zk.getState().isConnected()) warmOpened++;
+            closeAll(warm);
+            warm.clear();
+        }
         readyThenAwaitGo();
+        List<ZooKeeper> handles = new ArrayList<>();
+        String json = stormOnce(connect, sessions, concurrency, handles);
+        resultThenClose(json.substring(0, json.length() - 1) + ",\"warmupOps\":" + warmOpened + "}", handles);
+    }
+
+    /** One storm; its handles are added to `out`. Returns the result line. */
+    static String stormOnce(String connect, int sessions, int concurrency, List<ZooKeeper> out) throws Exception {
         List<ZooKeeper> handles = java.util.Collections.synchronizedList(new ArrayList<>());
         Semaphore slots = new Semaphore(concurrency);
         long[] latency = new long[sessions];
@@ -376,8 +398,10 @@ public final class ZkAsyncLoad {
         }
         if (!settled.await(60, TimeUnit.SECONDS)) failed += (int) settled.getCount();
         int n = opened.get();
-        String json = String.format(java.util.Locale.ROOT, "{\"ops\":%d,\"failed\":%d,\"spanMs\":%.4f,%s}",
+        synchronized (handles) {
+            out.addAll(handles);
+        }
+        return String.format(java.util.Locale.ROOT, "{\"ops\":%d,\"failed\":%d,\"spanMs\":%.4f,%s}",
             n, failed, n == 0 ? 0.0 : (lastDone.get() - start) / 1e6, percentiles(latency, n));
-        resultThenClose(json, new ArrayList<>(handles));
     }
 }

@@ -65,6 +65,15 @@ test('--baseline marks the cells that lost more than 30 % of an earlier run\'s o
   assert.throws(() => parseOptions(['--baseline', path.join(os.tmpdir(), 'no-such-results.json')]), UsageError);
 });
 
+test('--storm-warmup takes a count of unmeasured storms, 0 included', () => {
+  assert.equal(parseOptions([]).stormWarmup, 1);
+  assert.equal(parseOptions(['--quick']).stormWarmup, 0);
+  assert.equal(parseOptions(['--storm-warmup', '0']).stormWarmup, 0);
+  assert.equal(parseOptions(['--storm-warmup', '3']).stormWarmup, 3);
+  assert.throws(() => parseOptions(['--storm-warmup', 'two']), UsageError);
+  assert.throws(() => parseOptions(['--storm-warmup', '-1']), UsageError);
+});
+
 test('micro-benchmarks run once at a tiny size', async () => {
   const results = await runMicro({ tiny: true });
   const names = results.map((r) => r.name).join('\n');
@@ -81,7 +90,7 @@ test('the load benchmark runs every workload once at a tiny size and writes resu
     const o: BenchOptions = {
       ...defaults(true), workers: ['0'], workloads: [...WORKLOADS], depths: [1, 16], valueSizes: [100], sizedWorkloads: [],
       warmupMs: 50, durationMs: 200, repeat: 1, serverWarmupMs: 0, clientThreads: 1, children: 50,
-      watchers: [5], watchRounds: 3, watchWarmupRounds: 1, stormSessions: 20, out,
+      watchers: [5], watchRounds: 3, watchWarmupRounds: 1, stormSessions: 20, stormWarmup: 1, out,
     };
     const r = await runBench(o);
     const json = JSON.parse(fs.readFileSync(r.json, 'utf8')) as BenchResults;
@@ -95,6 +104,11 @@ test('the load benchmark runs every workload once at a tiny size and writes resu
       assert.ok(m.p50 <= m.p99 && m.p99 <= m.p999, what);
       assert.equal(m.errors, 0, what);
       assert.ok(m.rssMiB > 0, what);
+    }
+    // A storm opens every session, after a warm-up storm of its own size that it does not count.
+    for (const c of json.cells.filter((x) => x.workload === 'connect')) {
+      assert.equal(c.samples[0]!.ops, 20, `connect x${c.depth}`);
+      assert.equal(c.samples[0]!.extra.warmupSessions, 20, `connect x${c.depth}`);
     }
     const html = fs.readFileSync(r.html, 'utf8');
     assert.match(html, /<svg[^>]*>/);
@@ -113,7 +127,7 @@ test('the Java client drives a pipelined cell, the watch fan-out and the connect
     const o: BenchOptions = {
       ...defaults(true), client: 'java', workers: ['0'], workloads: ['getData', 'watch', 'connect'], depths: [4], valueSizes: [100],
       sizedWorkloads: [], warmupMs: 100, durationMs: 300, repeat: 1, serverWarmupMs: 0, clientThreads: 1,
-      watchers: [6], watchRounds: 3, watchWarmupRounds: 1, stormSessions: 12, out,
+      watchers: [6], watchRounds: 3, watchWarmupRounds: 1, stormSessions: 12, stormWarmup: 1, out,
     };
     const r = await runBench(o);
     const json = JSON.parse(fs.readFileSync(r.json, 'utf8')) as BenchResults;
@@ -130,6 +144,7 @@ test('the Java client drives a pipelined cell, the watch fan-out and the connect
     // Every watcher is notified every measured round; the storm opens every session.
     assert.equal(json.cells[1]!.samples[0]!.ops, 6 * 3);
     assert.equal(json.cells[2]!.samples[0]!.ops, 12);
+    assert.equal(json.cells[2]!.samples[0]!.extra.warmupSessions, 12, 'one unmeasured storm of the same size came first');
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
