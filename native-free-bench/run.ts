@@ -421,16 +421,16 @@ class Runner {
     const T = Math.min(this.pool.size, key.depth, this.o.stormSessions);
     const total = this.o.stormSessions;
     const split = (n: number, t: number) => Math.floor(n / T) + (t < n % T ? 1 : 0);
+    // One storm over the client threads, starting at `startAt`; the sessions stay open until a 'close'.
+    const storm = async (startAt: number) => (await this.pool.each<ConnectResult>((t) => t >= T ? null : {
+      op: 'storm', startAt,
+      spec: { host: HOST, port: server.proc!.port, sessions: split(total, t), concurrency: split(key.depth, t), deadline: startAt + STORM_TIMEOUT_MS },
+    }, STORM_TIMEOUT_MS + CALL_TIMEOUT_MS)).filter((x): x is ConnectResult => x !== null);
     let warmupSessions = 0;
     for (let w = 0; w < this.o.stormWarmup; w++) {
       // The same storm unmeasured first: the session path warm, as the other workloads' are.
-      const at = monoMs() + 30;
       try {
-        const warm = await this.pool.each<ConnectResult>((t) => t >= T ? null : {
-          op: 'storm', startAt: at,
-          spec: { host: HOST, port: server.proc!.port, sessions: split(total, t), concurrency: split(key.depth, t), deadline: at + STORM_TIMEOUT_MS },
-        }, STORM_TIMEOUT_MS + CALL_TIMEOUT_MS);
-        for (const r of warm) if (r !== null) warmupSessions += r.opened;
+        for (const r of await storm(monoMs() + 30)) warmupSessions += r.opened;
       } finally {
         await this.pool.each(() => ({ op: 'close' }), CALL_TIMEOUT_MS);
       }
@@ -438,10 +438,7 @@ class Runner {
     const startAt = monoMs() + 30;
     const first = probeAt(server.pid, startAt);
     try {
-      const results = (await this.pool.each<ConnectResult>((t) => t >= T ? null : {
-        op: 'storm', startAt,
-        spec: { host: HOST, port: server.proc!.port, sessions: split(total, t), concurrency: split(key.depth, t), deadline: startAt + STORM_TIMEOUT_MS },
-      }, STORM_TIMEOUT_MS + CALL_TIMEOUT_MS)).filter((x): x is ConnectResult => x !== null);
+      const results = await storm(startAt);
       const p1 = probe(server.pid);
       first.now();
       const p0 = await first.result;

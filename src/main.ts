@@ -158,11 +158,7 @@ async function startInline(cfg: Config, security: PreparedSecurity): Promise<Run
   // Replies leave in the loop turn that produced them (see LocalPump).
   // The sequencer hands replies to the connections directly (DirectReplies),
   // so the reply ring of this layout stays empty.
-  const ioPump = new LocalPump(() => {
-    const more = io!.drainReplies();
-    replies.written();
-    return more;
-  }, 'microtask');
+  const ioPump: LocalPump = new LocalPump((): boolean => replies.drain(), 'microtask');
   const replies = new DirectReplies(() => io!, ioPump);
   const runner = new SequencerRunner(cfg, systemClock, handles, [replies], (drain) => new LocalPump(drain));
   io = new IoWorker(

@@ -16,6 +16,7 @@ import type { RingReader, RingWriter } from '../ring/spsc-ring.js';
 import type { Doorbell } from '../ring/doorbell.js';
 import type { ReplySink } from '../sequencer/reply-channel.js';
 import { replyBacklogBytesMax } from '../config/limits.js';
+import { hiLoToBigInt } from '../util/long.js';
 import {
   CONNECT_FLAG_AUTH_IDS, CONNECT_FLAG_HAS_READONLY, CONNECT_FLAG_READONLY, MSG_HEADER_BYTES, REFUSED_FLAG_SEND_INVALID,
   REP_CLOSE, REP_CONNECTED, REP_FRAME, REP_FRAME_CONT, REP_REFUSED, REQ_CLOSED, REQ_CONNECT, REQ_PACKET, REQ_TOUCH,
@@ -518,8 +519,7 @@ export class IoWorker implements ConnectionHost {
   replyConnected(connId: number, timeoutMs: number, idHi: number, idLo: number, passwd: Uint8Array, lastZxid: number): void {
     const c = this.conns.get(connId);
     if (c === undefined) return;
-    const sessionId = BigInt.asIntN(64, (BigInt(idHi) << 32n) | BigInt(idLo >>> 0));
-    c.connected(timeoutMs, sessionId, Buffer.from(passwd), lastZxid);
+    c.connected(timeoutMs, hiLoToBigInt(idHi, idLo), Buffer.from(passwd), lastZxid);
     this.markDirty(c);
   }
 
@@ -560,7 +560,7 @@ export class IoWorker implements ConnectionHost {
  * when `flush` rings the pump, as with the ring. What has not been written
  * out yet counts as the backlog a full ring would be: past
  * replyBacklogBytesMax the sequencer takes no new request until the pump
- * has written it (`written`), so a client that asks for much more than it
+ * (`drain`) has written it, so a client that asks for much more than it
  * reads has its input paused before it is closed, as with the ring.
  */
 export class DirectReplies implements ReplySink {
@@ -604,8 +604,10 @@ export class DirectReplies implements ReplySink {
     this.bell.ring();
   }
 
-  /** The pump wrote the connections out. */
-  written(): void {
+  /** The I/O pump's drain: the (empty) reply ring, then every connection given replies is written out. */
+  drain(): boolean {
+    const more = this.io().drainReplies();
     this.backlogBytes = 0;
+    return more;
   }
 }

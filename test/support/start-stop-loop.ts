@@ -19,14 +19,10 @@ for (const kv of settings) {
 }
 setLogSink(() => {});
 for (let i = 0; i < count; i++) {
-  const settings: Record<string, string | number> = { workers: Number(workersArg), ...extra };
-  let z;
-  if (extra.secureClientPort === 'pick') {
-    const { secureClientPort: _pick, ...rest } = settings;
-    z = await startZoonodeSecure(rest);
-  } else {
-    z = await startZoonode(settings);
-  }
+  const { secureClientPort, ...rest } = extra;
+  const z = secureClientPort === 'pick'
+    ? await startZoonodeSecure({ workers: Number(workersArg), ...rest })
+    : await startZoonode({ workers: Number(workersArg), ...extra });
   await z.stop();
   process.stdout.write(`cycle ${i} port ${z.port}\n`);
 }
