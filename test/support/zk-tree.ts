@@ -145,8 +145,13 @@ function short(v: unknown): string {
   return s.length > 160 ? `${s.slice(0, 160)}…(${s.length} chars)` : s;
 }
 
-/** Human-readable differences between two trees (empty when identical). */
-export function diffTrees(expected: TreeView, actual: TreeView, diffsMax = 40): string[] {
+/**
+ * Human-readable differences between two trees (empty when identical).
+ * `childOrder: false` compares each node's children as a set.
+ */
+export function diffTrees(expected: TreeView, actual: TreeView, opts: { diffsMax?: number; childOrder?: boolean } = {}): string[] {
+  const diffsMax = opts.diffsMax ?? 40;
+  const listed = opts.childOrder === false ? (c: string[]): string => JSON.stringify([...c].sort()) : (c: string[]): string => JSON.stringify(c);
   const out: string[] = [];
   for (const [path, e] of expected) {
     const a = actual.get(path);
@@ -160,8 +165,8 @@ export function diffTrees(expected: TreeView, actual: TreeView, diffsMax = 40): 
       if (e.aclStat[k] !== a.aclStat[k]) out.push(`${path}: getACL stat.${k} ${e.aclStat[k]} expected, got ${a.aclStat[k]}`);
     }
     if (JSON.stringify(e.acl) !== JSON.stringify(a.acl)) out.push(`${path}: acl ${short(e.acl)} expected, got ${short(a.acl)}`);
-    if (JSON.stringify(e.children) !== JSON.stringify(a.children)) {
-      out.push(`${path}: children ${short(e.children)} expected, got ${short(a.children)}`);
+    if (listed(e.children) !== listed(a.children)) {
+      out.push(`${path}: children ${short(e.children)} expected, got ${short(a.children)}${opts.childOrder === false ? ' (as sets)' : ''}`);
     }
   }
   for (const path of actual.keys()) if (!expected.has(path)) out.push(`${path}: unexpected node`);
