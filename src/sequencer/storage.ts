@@ -160,7 +160,11 @@ export class Storage {
       // 1 ms, 1.5-2.1x with 2 ms, 1.3-1.9x with 3 ms, 1.4x with 4 ms; the
       // snapshot took 2.6-3.4, 4-4.5, 5-6.5 and 8 s. (The chunk threads keep the
       // default priority: at nice 19 a busy machine starved them and
-      // snapshots stopped finishing.)
+      // snapshots stopped finishing.) The slice length, at workers=1,
+      // alternating with 1/3 ms (2026-12-07, 1.59-2.19x over seven runs):
+      // 2 ms slices and 6 ms pauses gave 2.19-2.33x (three runs); 0.5 and
+      // 1.5 ms gave 2.40-4.20x, but Node's timers cut a 1.5 ms pause to 1 ms,
+      // so those snapshots ran at a third of the thread and took 2-3 s.
       sliceMs: 1, pauseMs: 3,
     });
     this.snapshotting = job;
