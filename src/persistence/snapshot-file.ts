@@ -93,7 +93,7 @@ export function writeSnapshotSync(
   source: SnapshotSource, dir: string, zxid: number, compression: Compression, fsync = true, fsys: StorageFs = nodeStorageFs,
 ): SnapshotResult {
   const t0 = performance.now();
-  const enc = new SnapshotEncoder(source);
+  const enc = new SnapshotEncoder(source, zxid);
   const w = new Writer(1 << 20);
   enc.begin(w);
   while (!enc.finished) enc.step(w, 100_000);
@@ -187,7 +187,7 @@ export class SnapshotJob {
     this.chunkBytes = opts.chunkBytes ?? 1 << 20;
     this.slotCount = Math.max(1, opts.inflightMax ?? 4);
     this.done = new Promise((res, rej) => { this.resolve = res; this.reject = rej; });
-    this.encoder = new SnapshotEncoder(source);
+    this.encoder = new SnapshotEncoder(source, opts.zxid);
     this.requestsTaken = source.requestsTaken?.bind(source) ?? null;
     this.requestsSeen = this.requestsTaken?.() ?? -1;
     this.name = snapshotName(opts.zxid, extensionOf(opts.compression));

@@ -99,8 +99,25 @@ export class SnapshotEncoder {
   private started = false;
   finished = false;
   nodesWritten = 0;
+  /** Nodes created after this zxid are left out (see the constructor). */
+  private readonly lastZxid: number;
 
-  constructor(private readonly source: SnapshotSource) {}
+  /**
+   * `zxid`: the snapshot's, the last txn applied when its sessions and ACLs
+   * were taken. The walk leaves out every node created after it (and so its
+   * subtree, all created later still): replaying the log from zxid + 1
+   * creates them again, with their ACL numbered as the replaying server
+   * numbers it. Written as they stood, such a node could name an ACL the
+   * snapshot's list does not hold, and Apache before 3.8.5 / 3.9.4
+   * (ZOOKEEPER-4846), whose replay keeps the snapshot's number for a node
+   * that is already there, then fails every read of it (MARSHALLINGERROR).
+   * Nodes that existed at zxid are written as the walk finds them, as
+   * Apache's fuzzy snapshot does: a setACL replayed over one re-points it
+   * in every version.
+   */
+  constructor(private readonly source: SnapshotSource, zxid = Infinity) {
+    this.lastZxid = zxid;
+  }
 
   begin(w: Writer): void {
     writeFileHeader(w, SNAP_MAGIC);
@@ -136,7 +153,7 @@ export class SnapshotEncoder {
       }
       const name = top.names[top.i++]!;
       const node = top.parent.children?.get(name);
-      if (node === undefined) continue;
+      if (node === undefined || node.czxid > this.lastZxid) continue;
       w.pathJoin(top.path, name);
       this.writeNode(w, node);
       n++;

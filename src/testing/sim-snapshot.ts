@@ -95,7 +95,7 @@ export class SimSnapshotter implements SnapshotScheduler {
     const target = apacheStyle ? path.posix.join(o.dir, name) : tmpName(o.dir, name);
     o.trace(`snapshot 0x${zxid.toString(16)} begins${apacheStyle ? ' (under its final name, as Apache)' : ''}`);
     // As SnapshotJob: the sessions and ACLs are taken when the job starts.
-    const enc = new SnapshotEncoder(source);
+    const enc = new SnapshotEncoder(source, zxid);
     const w = new Writer(64 * 1024);
     enc.begin(w);
     const fd = await this.call<number>((cb) => this.fs.open(target, 'w', cb));
