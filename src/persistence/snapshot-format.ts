@@ -99,25 +99,21 @@ export class SnapshotEncoder {
   private started = false;
   finished = false;
   nodesWritten = 0;
-  /** Nodes created after this zxid are left out (see the constructor). */
-  private readonly lastZxid: number;
 
   /**
-   * `zxid`: the snapshot's, the last txn applied when its sessions and ACLs
+   * `lastZxid`: the snapshot's, the last txn applied when its sessions and ACLs
    * were taken. The walk leaves out every node created after it (and so its
-   * subtree, all created later still): replaying the log from zxid + 1
+   * subtree, all created later still): replaying the log from lastZxid + 1
    * creates them again, with their ACL numbered as the replaying server
    * numbers it. Written as they stood, such a node could name an ACL the
    * snapshot's list does not hold, and Apache before 3.8.5 / 3.9.4
    * (ZOOKEEPER-4846), whose replay keeps the snapshot's number for a node
    * that is already there, then fails every read of it (MARSHALLINGERROR).
-   * Nodes that existed at zxid are written as the walk finds them, as
+   * Nodes that existed at lastZxid are written as the walk finds them, as
    * Apache's fuzzy snapshot does: a setACL replayed over one re-points it
    * in every version.
    */
-  constructor(private readonly source: SnapshotSource, zxid = Infinity) {
-    this.lastZxid = zxid;
-  }
+  constructor(private readonly source: SnapshotSource, private readonly lastZxid = Infinity) {}
 
   begin(w: Writer): void {
     writeFileHeader(w, SNAP_MAGIC);
