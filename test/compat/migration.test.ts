@@ -34,9 +34,9 @@ import {
 } from '../support/apache-tools.js';
 import { scanTxnLogFile } from '../support/txn-log-file.js';
 import { DataTree } from '../../src/tree/data-tree.js';
-import type { Txn, TxnHeader } from '../../src/jute/txn.js';
 import { TxnLog, writeSnapshotSync } from '../../src/persistence/index.js';
 import { sourceOf } from '../support/tree-snapshot.js';
+import { TxnMaker, worldAcl } from '../support/txn-maker.js';
 
 const apacheInstalled = isApacheInstalled();
 const skip = apacheInstalled ? false : 'Apache ZooKeeper 3.8 is not installed';
@@ -555,19 +555,12 @@ describe('a node created during a snapshot, with an ACL numbered past the snapsh
     const logDir = path.join(dataDir, 'version-2');
     fs.mkdirSync(logDir);
     const tree = new DataTree({ extendedTypes: false });
-    const applied: { hdr: TxnHeader; txn: Txn }[] = [];
-    let zxid = 0;
-    const apply = (txn: Txn): void => {
-      const hdr: TxnHeader = { clientIdHi: 0x100, clientIdLo: 0x55, cxid: zxid + 1, zxid: ++zxid, time: 1_700_000_000_000 + zxid, type: txn.type };
-      tree.processTxn(hdr, txn);
-      applied.push({ hdr, txn });
-    };
-    const create = (p: string, acl: ACL[]): void => apply({ type: OpCode.create, path: p, data: `data of ${p}`, acl, ephemeral: false, parentCVersion: -1 });
-    const world = (perms: number): ACL[] => [{ perms, id: { scheme: 'world', id: 'anyone' } }];
-    create('/app', world(31));
+    const m = new TxnMaker(tree);
+    const create = (p: string, acl: ACL[]): void => m.create(p, `data of ${p}`, { acl });
+    create('/app', worldAcl(31));
     create('/app/gone', [{ perms: 31, id: { scheme: 'ip', id: '127.0.0.1' } }]);
-    apply({ type: OpCode.delete, path: '/app/gone' }); // its list, the newest, is dropped
-    const snapZxid = zxid;
+    m.delete('/app/gone'); // its list, the newest, is dropped
+    const snapZxid = m.zxid;
     // The snapshot takes its ACL list first, then walks the tree, which
     // meanwhile gains /app/late with a list of its own.
     const src = sourceOf(tree, new Map());
@@ -575,7 +568,7 @@ describe('a node created during a snapshot, with an ACL numbered past the snapsh
       ...src,
       acls: () => {
         const list = [...src.acls()];
-        create('/app/late', world(3));
+        create('/app/late', worldAcl(3));
         return list;
       },
     };
@@ -583,8 +576,8 @@ describe('a node created during a snapshot, with an ACL numbered past the snapsh
     assert.equal(tree.getNode('/app/late')?.czxid, snapZxid + 1, 'the node was created during the snapshot');
 
     const log = new TxnLog({ dir: logDir, preAllocBytes: 65536, forceSync: false, fsyncWarningThresholdMs: 1000 });
-    const durable = new Promise<void>((r) => { log.onDurable = (z) => { if (z >= zxid) r(); }; });
-    for (const { hdr, txn } of applied) log.append(hdr, txn);
+    const durable = new Promise<void>((r) => { log.onDurable = (z) => { if (z >= m.zxid) r(); }; });
+    for (const { hdr, txn } of m.applied) log.append(hdr, txn);
     log.flush();
     await durable;
     await log.close();
@@ -592,7 +585,7 @@ describe('a node created during a snapshot, with an ACL numbered past the snapsh
     const apacheTree = await servedFromCopy('apache', dataDir, 'none');
     const late = apacheTree.get('/app/late');
     assert.ok(late !== undefined, 'Apache has /app/late');
-    assert.deepEqual(late.acl, world(3), 'Apache: its ACL');
+    assert.deepEqual(late.acl, worldAcl(3), 'Apache: its ACL');
     assert.equal(Buffer.from(late.data ?? '', 'hex').toString(), 'data of /app/late', 'Apache: its data');
     assertSameTree(apacheTree, await servedFromCopy('zoonode', dataDir, 'none'), 'zoonode and Apache on the same files');
   });

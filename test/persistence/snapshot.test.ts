@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { DataTree } from '../../src/tree/data-tree.js';
 import { OpCode } from '../../src/jute/opcodes.js';
-import type { Txn, TxnHeader } from '../../src/jute/txn.js';
 import {
   writeSnapshotSync, readSnapshotFile, SnapshotJob, inlineChunkPool, decompress, SnapshotFormatError, type Compression,
 } from '../../src/persistence/index.js';
@@ -18,22 +17,9 @@ import { tempDir } from '../support/zoonode.js';
 import { hashSetOrder } from '../../src/util/java-hash-set.js';
 import { sourceOf, targetOf, dumpTree } from '../support/tree-snapshot.js';
 import { scrambledChildNames } from '../support/child-names.js';
+import { TxnMaker } from '../support/txn-maker.js';
 
-const open = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const digest = [{ perms: 3, id: { scheme: 'digest', id: 'alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E=' } }];
-
-class TxnMaker {
-  zxid = 0;
-  constructor(readonly tree: DataTree, readonly applied: { hdr: TxnHeader; txn: Txn }[] = []) {}
-  apply(type: number, txn: Txn, session = 0x55): void {
-    const hdr: TxnHeader = { clientIdHi: 0x100, clientIdLo: session, cxid: 1, zxid: ++this.zxid, time: 1_700_000_000_000 + this.zxid, type };
-    this.tree.processTxn(hdr, txn);
-    this.applied.push({ hdr, txn });
-  }
-  create(p: string, data: Buffer | null, opts: { ephemeral?: boolean; acl?: typeof open } = {}): void {
-    this.apply(OpCode.create, { type: OpCode.create, path: p, data: data === null ? null : data.toString('latin1'), acl: opts.acl ?? open, ephemeral: opts.ephemeral ?? false, parentCVersion: -1 });
-  }
-}
 
 function sampleTree(nodes = 200): { tree: DataTree; sessions: Map<bigint, number>; m: TxnMaker } {
   const tree = new DataTree({ extendedTypes: false });
@@ -45,9 +31,9 @@ function sampleTree(nodes = 200): { tree: DataTree; sessions: Map<bigint, number
   m.create('/app/secret', Buffer.from('s'), { acl: digest });
   m.create('/app/eph', null, { ephemeral: true });
   for (let i = 0; i < nodes; i++) m.create(`/app/n${i}`, Buffer.alloc(100, i & 0xff));
-  m.apply(OpCode.setData, { type: OpCode.setData, path: '/app/n3', data: 'changed', version: 1 });
-  m.apply(OpCode.delete, { type: OpCode.delete, path: '/app/n4' });
-  m.apply(OpCode.setACL, { type: OpCode.setACL, path: '/app/n5', acl: digest, version: 1 });
+  m.setData('/app/n3', 'changed', 1);
+  m.delete('/app/n4');
+  m.apply({ type: OpCode.setACL, path: '/app/n5', acl: digest, version: 1 });
   return { tree, sessions: new Map([[BigInt(0x100) << 32n | 0x55n, 30000], [7n, 4000]]), m };
 }
 
@@ -232,8 +218,8 @@ test('a fuzzy snapshot taken while the tree changes, plus the txns after its zxi
     for (let k = 0; k < 20; k++, i++) {
       switch (i % 4) {
         case 0: m.create(`/app/new${i}`, Buffer.from(`v${i}`)); break;
-        case 1: m.apply(OpCode.delete, { type: OpCode.delete, path: `/app/n${(i * 7) % 2000}` }); break;
-        case 2: m.apply(OpCode.setData, { type: OpCode.setData, path: `/app/n${(i * 13) % 2000}`, data: `w${i}`, version: i }); break;
+        case 1: m.delete(`/app/n${(i * 7) % 2000}`); break;
+        case 2: m.setData(`/app/n${(i * 13) % 2000}`, `w${i}`, i); break;
         case 3: m.create(`/app/new${i - 3}/child`, null); break;
       }
     }
@@ -263,7 +249,7 @@ test('a snapshot lists each node\'s children in Apache\'s order, and reading it 
   m.create('/co', null);
   const names = scrambledChildNames();
   for (const n of names) m.create(`/co/${n}`, null);
-  for (const n of names.slice(0, 33)) m.apply(OpCode.delete, { type: OpCode.delete, path: `/co/${n}` });
+  for (const n of names.slice(0, 33)) m.delete(`/co/${n}`);
   m.create('/full', null);
   for (const n of names) m.create(`/full/${n}`, null);
   const live = tree.getNode('/co')!.childNames();
