@@ -36,7 +36,7 @@ import { scanTxnLogFile } from '../support/txn-log-file.js';
 import { DataTree } from '../../src/tree/data-tree.js';
 import { TxnLog, writeSnapshotSync } from '../../src/persistence/index.js';
 import { sourceOf } from '../support/tree-snapshot.js';
-import { TxnMaker, worldAcl } from '../support/txn-maker.js';
+import { TxnMaker } from '../support/txn-maker.js';
 
 const apacheInstalled = isApacheInstalled();
 const skip = apacheInstalled ? false : 'Apache ZooKeeper 3.8 is not installed';
@@ -557,7 +557,8 @@ describe('a node created during a snapshot, with an ACL numbered past the snapsh
     const tree = new DataTree({ extendedTypes: false });
     const m = new TxnMaker(tree);
     const create = (p: string, acl: ACL[]): void => m.create(p, `data of ${p}`, { acl });
-    create('/app', worldAcl(31));
+    const readWrite: ACL[] = [{ perms: 3, id: { scheme: 'world', id: 'anyone' } }];
+    create('/app', OPEN_ACL);
     create('/app/gone', [{ perms: 31, id: { scheme: 'ip', id: '127.0.0.1' } }]);
     m.delete('/app/gone'); // its list, the newest, is dropped
     const snapZxid = m.zxid;
@@ -568,7 +569,7 @@ describe('a node created during a snapshot, with an ACL numbered past the snapsh
       ...src,
       acls: () => {
         const list = [...src.acls()];
-        create('/app/late', worldAcl(3));
+        create('/app/late', readWrite);
         return list;
       },
     };
@@ -585,7 +586,7 @@ describe('a node created during a snapshot, with an ACL numbered past the snapsh
     const apacheTree = await servedFromCopy('apache', dataDir, 'none');
     const late = apacheTree.get('/app/late');
     assert.ok(late !== undefined, 'Apache has /app/late');
-    assert.deepEqual(late.acl, worldAcl(3), 'Apache: its ACL');
+    assert.deepEqual(late.acl, readWrite, 'Apache: its ACL');
     assert.equal(Buffer.from(late.data ?? '', 'hex').toString(), 'data of /app/late', 'Apache: its data');
     assertSameTree(apacheTree, await servedFromCopy('zoonode', dataDir, 'none'), 'zoonode and Apache on the same files');
   });

@@ -6,17 +6,16 @@ import type { DataTree } from '../../src/tree/data-tree.js';
 import { OpCode } from '../../src/jute/opcodes.js';
 import type { ACL } from '../../src/jute/records.js';
 import type { Txn, TxnHeader } from '../../src/jute/txn.js';
-
-export const worldAcl = (perms = 31): ACL[] => [{ perms, id: { scheme: 'world', id: 'anyone' } }];
+import { OPEN_ACL } from '../../native-free-bench/zk-client.js';
 
 export class TxnMaker {
   zxid = 0;
   readonly applied: { hdr: TxnHeader; txn: Txn }[] = [];
   constructor(readonly tree: DataTree) {}
 
-  apply(txn: Txn, session = 0x55): void {
+  apply(txn: Txn): void {
     const zxid = ++this.zxid;
-    const hdr: TxnHeader = { clientIdHi: 0x100, clientIdLo: session, cxid: zxid, zxid, time: 1_700_000_000_000 + zxid, type: txn.type };
+    const hdr: TxnHeader = { clientIdHi: 0x100, clientIdLo: 0x55, cxid: zxid, zxid, time: 1_700_000_000_000 + zxid, type: txn.type };
     this.tree.processTxn(hdr, txn);
     this.applied.push({ hdr, txn });
   }
@@ -24,7 +23,7 @@ export class TxnMaker {
   create(p: string, data: Buffer | string | null, opts: { ephemeral?: boolean; acl?: ACL[] } = {}): void {
     this.apply({
       type: OpCode.create, path: p, data: typeof data === 'string' || data === null ? data : data.toString('latin1'),
-      acl: opts.acl ?? worldAcl(), ephemeral: opts.ephemeral ?? false, parentCVersion: -1,
+      acl: opts.acl ?? OPEN_ACL, ephemeral: opts.ephemeral ?? false, parentCVersion: -1,
     });
   }
 
