@@ -5,7 +5,12 @@
 // of about a millisecond, yielding to the event loop in between, into a few
 // SharedArrayBuffer slots that are reused chunk after chunk (a snapshot of
 // a large tree allocates no buffer per chunk, which keeps the collector
-// quiet while the server answers reads). A pool (piscina workers) checksums
+// quiet while the server answers reads). The slots outlive the job
+// (SnapshotSlots): a SharedArrayBuffer's memory goes back only once every
+// thread that saw it has collected its handle, and the pool's workers
+// hardly ever collect, so slots made per snapshot piled up (about 1 MB of
+// resident memory per snapshot under churn with frequent small snapshots).
+// A pool (piscina workers) checksums
 // and compresses each slot in place; slots are written to a temporary file
 // in order and then reused; the per-chunk Adler-32s are combined into the
 // seal. The file is fsynced and
@@ -137,6 +142,8 @@ export interface SnapshotJobOptions {
   chunkBytes?: number;
   /** Chunks handed to the pool and not yet written, at most. */
   inflightMax?: number;
+  /** Where the job takes its slots and gives them back (default: its own, dropped with it). */
+  slots?: SnapshotSlots;
 }
 
 interface Slot {
@@ -144,6 +151,46 @@ interface Slot {
   bytes: Buffer;
   /** One of the job's fixed slots (reused), not a one-off for an oversized chunk. */
   reusable: boolean;
+}
+
+function newSlot(bytes: number, reusable: boolean): Slot {
+  const sab = new SharedArrayBuffer(bytes);
+  return { sab, bytes: Buffer.from(sab), reusable };
+}
+
+/**
+ * The chunk slots snapshot jobs take and give back, kept from one job to the
+ * next (see the header): a server allocates its slots once, plus the
+ * largest oversized one it has needed.
+ */
+export class SnapshotSlots {
+  private readonly spare: Slot[] = [];
+  private big: Slot | null = null;
+
+  /** A fixed slot of exactly `bytes`. */
+  take(bytes: number): Slot {
+    const i = this.spare.findIndex((s) => s.sab.byteLength === bytes);
+    return i < 0 ? newSlot(bytes, true) : this.spare.splice(i, 1)[0]!;
+  }
+
+  /** A slot of at least `bytes` for one chunk that outgrew the fixed slots. */
+  takeBig(bytes: number): Slot {
+    const big = this.big;
+    if (big === null || big.sab.byteLength < bytes) return newSlot(bytes, false);
+    this.big = null;
+    return big;
+  }
+
+  /** A slot no thread is reading or writing any more. */
+  give(slot: Slot): void {
+    if (slot.reusable) this.spare.push(slot);
+    else if (this.big === null || slot.sab.byteLength > this.big.sab.byteLength) this.big = slot;
+  }
+
+  /** Bytes held (for tests). */
+  get bytesHeld(): number {
+    return this.spare.reduce((n, s) => n + s.sab.byteLength, this.big?.sab.byteLength ?? 0);
+  }
 }
 
 /** A snapshot written in slices while the server runs. Await `done`. */
@@ -179,6 +226,7 @@ export class SnapshotJob {
   private requestsSeen: number;
   private readonly chunkBytes: number;
   private readonly slotCount: number;
+  private readonly slots: SnapshotSlots;
   private scheduled = false;
 
   constructor(source: SnapshotSource, private readonly opts: SnapshotJobOptions) {
@@ -192,11 +240,9 @@ export class SnapshotJob {
     this.requestsSeen = this.requestsTaken?.() ?? -1;
     this.name = snapshotName(opts.zxid, extensionOf(opts.compression));
     this.tmp = tmpName(opts.dir, this.name);
-    for (let i = 0; i < this.slotCount; i++) {
-      // Headroom: a step may run past chunkBytes by up to a few nodes.
-      const sab = new SharedArrayBuffer(this.chunkBytes + (this.chunkBytes >> 1));
-      this.freeSlots.push({ sab, bytes: Buffer.from(sab), reusable: true });
-    }
+    this.slots = opts.slots ?? new SnapshotSlots();
+    // Headroom: a step may run past chunkBytes by up to a few nodes.
+    for (let i = 0; i < this.slotCount; i++) this.freeSlots.push(this.slots.take(this.chunkBytes + (this.chunkBytes >> 1)));
     try {
       this.fd = fs.openSync(this.tmp, 'w');
     } catch (e) {
@@ -292,10 +338,9 @@ export class SnapshotJob {
   }
 
   private ownSlot(length: number): Slot {
-    const sab = new SharedArrayBuffer(length);
-    const bytes = Buffer.from(sab);
-    this.w.buf.copy(bytes, 0, 0, length);
-    return { sab, bytes, reusable: false };
+    const slot = this.slots.takeBig(length);
+    this.w.buf.copy(slot.bytes, 0, 0, length);
+    return slot;
   }
 
   private async writeReady(): Promise<void> {
@@ -309,6 +354,7 @@ export class SnapshotJob {
         this.adler = this.nextToWrite === 1 ? result.adler : adler32Combine(this.adler, result.adler, length);
         await this.write(result.out ?? slot.bytes.subarray(0, result.outLength));
         if (slot.reusable) this.freeSlots.push(slot);
+        else this.slots.give(slot);
         this.schedule();
       }
     } catch (e) {
@@ -350,6 +396,7 @@ export class SnapshotJob {
         const file = path.join(this.opts.dir, this.name);
         await fs.promises.rename(this.tmp, file);
         if (this.opts.fsync) fsyncDir(this.opts.dir);
+        this.giveBackSlots();
         this.resolve({ file, zxid: this.opts.zxid, nodes: this.encoder.nodesWritten, bytes: this.position, ms: performance.now() - this.t0 });
       } catch (e) {
         this.fail(e as Error);
@@ -366,7 +413,16 @@ export class SnapshotJob {
       this.fd = -1;
     }
     fs.rmSync(this.tmp, { force: true });
+    this.giveBackSlots();
     this.reject(e);
+  }
+
+  /** Free slots go back for the next job; one still in a worker or a write is left to the collector. */
+  private giveBackSlots(): void {
+    if (this.current !== null) this.freeSlots.push(this.current);
+    this.current = null;
+    for (const s of this.freeSlots) this.slots.give(s);
+    this.freeSlots.length = 0;
   }
 }
 

@@ -11,7 +11,7 @@ import { Piscina } from 'piscina';
 import { DataTree } from '../../src/tree/data-tree.js';
 import { OpCode } from '../../src/jute/opcodes.js';
 import {
-  writeSnapshotSync, readSnapshotFile, SnapshotJob, inlineChunkPool, decompress, SnapshotFormatError, type Compression,
+  writeSnapshotSync, readSnapshotFile, SnapshotJob, SnapshotSlots, inlineChunkPool, decompress, SnapshotFormatError, type Compression,
 } from '../../src/persistence/index.js';
 import { tempDir } from '../support/zoonode.js';
 import { hashSetOrder } from '../../src/util/java-hash-set.js';
@@ -178,6 +178,41 @@ test('a sliced snapshot pauses after each slice budget of encoding even when ful
   // gave 5 against 30 here.
   assert.ok(small.asked >= big.asked / 2, `chunks that fill before the budget: ${small.asked} pause decisions, ${big.asked} with 1 MiB chunks`);
   assert.deepEqual(small.file, big.file);
+});
+
+test('snapshot jobs reuse one set of chunk slots, and a reused slot\'s old bytes never reach a file', async () => {
+  // The server keeps its slots from one snapshot to the next: slots made per
+  // job piled up in the pool's workers (about 1 MB of resident memory per
+  // snapshot with frequent small snapshots), as their collector rarely runs.
+  const { tree, sessions, m } = sampleTree(3000);
+  m.create('/big', 'A'.repeat(20_000)); // larger than a 4 KiB chunk's headroom: a slot of its own
+  const pool = new Piscina({ filename: fileURLToPath(new URL('../../src/persistence/snapshot-worker.js', import.meta.url)), maxThreads: 2 });
+  const slots = new SnapshotSlots();
+  const held: number[] = [];
+  try {
+    for (let round = 0; round < 3; round++) {
+      // New bytes of the same sizes: every chunk, the oversized one too, is as long as in the round before.
+      for (let i = 0; i < 50; i++) m.setData(`/app/n${(round * 50 + i) * 7 % 3000}`, `round ${round} `.padEnd(100, 'x'), round + 1);
+      m.setData('/big', String.fromCharCode(66 + round).repeat(20_000), round + 1);
+      for (const compression of ['none', 'gz'] as Compression[]) {
+        const a = tempDir('snap');
+        const b = tempDir('snap');
+        const once = writeSnapshotSync(sourceOf(tree, sessions), a, tree.lastProcessedZxid, compression);
+        const job = new SnapshotJob(sourceOf(tree, sessions), { dir: b, zxid: tree.lastProcessedZxid, compression, pool, fsync: false, chunkBytes: 4096, sliceMs: 1, slots });
+        const sliced = await job.done;
+        assert.deepEqual(decompress(fs.readFileSync(sliced.file), compression), decompress(fs.readFileSync(once.file), compression),
+          `round ${round}, ${compression}: the same bytes as a snapshot written at once`);
+        held.push(slots.bytesHeld);
+        fs.rmSync(a, { recursive: true });
+        fs.rmSync(b, { recursive: true });
+      }
+    }
+  } finally {
+    await pool.destroy();
+  }
+  // Four fixed slots of 6 KiB and the oversized chunk's own slot, held once across six snapshots.
+  assert.ok(held[0]! > 4 * 6144 + 20_000, `four fixed slots and the oversized chunk's slot: ${held[0]} bytes`);
+  assert.deepEqual(held, held.map(() => held[0]), `slots held after each job: ${held.join(', ')}`);
 });
 
 test('a paced snapshot told to hurry stops pausing and writes the same file', async () => {
