@@ -178,6 +178,19 @@ test('idle.js measures an idle server\'s CPU and wake-ups', { timeout: 60_000 },
   for (const n of nums) assert.ok(Number.isFinite(n) && n >= 0, row);
 });
 
+test('churn.js samples a churned server\'s memory and finds nothing left behind', { timeout: 60_000 }, () => {
+  const r = spawnSync(process.execPath, [path.join(benchDir, 'churn.js'), '--no-apache', '--workers', '0', '--minutes', '0.05', '--sessions', '10',
+    '--sample-seconds', '0.5'], { cwd: repoRoot, encoding: 'utf8', timeout: 50_000 });
+  assert.equal(r.status, 0, r.stderr);
+  // rounds, sessions/s, RSS start, 1st quarter, last quarter, max, end, then watches/ephemerals/znodes/connections left behind.
+  const row = r.stdout.split('\n').find((l) => l.startsWith('zoonode workers=0 '));
+  assert.ok(row !== undefined, `no zoonode row in:\n${r.stdout}`);
+  const [nums, left] = [row.slice('zoonode workers=0'.length).trim().split(/\s+/).slice(0, 7).map(Number), row.trim().split(/\s+/)[9]];
+  assert.ok(nums[0]! > 0, `rounds: ${row}`);
+  for (const n of nums.slice(2)) assert.ok(n > 10, `resident memory in MB: ${row}`);
+  assert.equal(left, '0/0/0/0', `nothing left behind: ${row}`);
+});
+
 test('alloc.js reports what the server allocates per request and where', { timeout: 60_000 }, () => {
   const r = spawnSync(process.execPath, [path.join(benchDir, 'alloc.js'), '--workload', 'setData', '--seconds', '1', '--top', '5'],
     { cwd: repoRoot, encoding: 'utf8', timeout: 50_000 });
