@@ -78,14 +78,18 @@ export class TlsAcceptor {
   private onSecure(s: tls.TLSSocket): void {
     const ids: Id[] = [];
     if (this.clientAuth !== 'none') {
-      const cert = s.getPeerX509Certificate();
-      if (cert === undefined) {
+      // The legacy getPeerCertificate(), not getPeerX509Certificate(): on
+      // Node 20 each X509Certificate of a verified client certificate keeps
+      // about 5 KB of native memory for good (a server taking 15,000 such
+      // connections grew by 75 MB, and by 6 MB with this call instead).
+      const cert = s.getPeerCertificate();
+      if (cert === null || cert.raw === undefined) {
         if (this.clientAuth === 'need') {
           this.refuse(s, 'no client certificate (ssl.clientAuth=need)');
           return;
         }
       } else if (!s.authorized) {
-        this.refuse(s, `client certificate '${cert.subject.replace(/\n/g, ', ')}' refused: ${describeVerifyError(s.authorizationError)}`);
+        this.refuse(s, `client certificate '${subjectLine(cert.subject)}' refused: ${describeVerifyError(s.authorizationError)}`);
         return;
       } else {
         let dn: string;
@@ -125,6 +129,14 @@ export class TlsAcceptor {
     for (const s of this.pending) s.destroy();
     this.pending.clear();
   }
+}
+
+/** A certificate's subject as X509Certificate.subject prints it, on one line: 'O=zoonode tests, CN=expired client'. */
+function subjectLine(subject: tls.Certificate | undefined): string {
+  if (subject === undefined) return '';
+  return Object.entries(subject as unknown as Record<string, string | string[]>)
+    .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${k}=${x}`))
+    .join(', ');
 }
 
 function normalize(addr: string | undefined): string {
