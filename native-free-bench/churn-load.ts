@@ -9,7 +9,7 @@
 // time against Apache) and by the churn test (everything goes back to
 // where it was).
 
-import { ZkClient } from './zk-client.js';
+import { ZkClient, type ConnectOptions } from './zk-client.js';
 import { OpCode } from '../src/jute/opcodes.js';
 import type { ACL } from '../src/jute/records.js';
 
@@ -31,10 +31,11 @@ export interface RoundResult {
 /**
  * One round of `sessions` sessions (timeout `timeoutMs`) against the server
  * on 127.0.0.1:port. `control` is a session that stays open (it fires the
- * data watches).
+ * data watches). `connectOptions(i)` for session i (TLS, say).
  */
-export async function churnRound(port: number, control: ZkClient, round: number, sessions: number, timeoutMs: number): Promise<RoundResult> {
-  const opened = await Promise.allSettled(Array.from({ length: sessions }, () => ZkClient.connect('127.0.0.1', port, { timeoutMs })));
+export async function churnRound(port: number, control: ZkClient, round: number, sessions: number, timeoutMs: number,
+  connectOptions: (i: number) => ConnectOptions = () => ({})): Promise<RoundResult> {
+  const opened = await Promise.allSettled(Array.from({ length: sessions }, (_, i) => ZkClient.connect('127.0.0.1', port, { ...connectOptions(i), timeoutMs })));
   const cs: ZkClient[] = [];
   let firstFailure: string | null = null;
   for (const o of opened) {

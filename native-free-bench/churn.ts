@@ -4,21 +4,25 @@
 // sampled. Then the clients stop, the dropped sessions expire, and the
 // server's counts must be back where they started: a leak shows as memory
 // that keeps climbing, or as watches, ephemerals or nodes left behind.
+// --tls: the sessions connect over TLS (port unification,
+// ssl.clientAuth=want), every other one with a trusted client certificate;
+// zoonode only (the certificates are test/support/tls-certs.ts's).
 //
-//   node dist/native-free-bench/churn.js [--minutes 3] [--workers 0,2] [--sessions 40] [--snap-count 2000] [--no-apache]
+//   node dist/native-free-bench/churn.js [--minutes 3] [--workers 0,2] [--sessions 40] [--snap-count 2000] [--tls] [--no-apache]
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ZkClient } from './zk-client.js';
+import { ZkClient, type ConnectOptions } from './zk-client.js';
 import { churnRound, prepareChurn } from './churn-load.js';
 import { apacheInstalled, fourLetter, procStat, startApacheProcess, startZoonodeProcess, type ServerProcess } from './servers.js';
 import { positiveArg } from './args.js';
+import { makeTestCerts, type TestCerts } from '../test/support/tls-certs.js';
 
-interface Opts { minutes: number; workers: string[]; sessions: number; snapCount: number; apache: boolean; sampleSeconds: number }
+interface Opts { minutes: number; workers: string[]; sessions: number; snapCount: number; apache: boolean; sampleSeconds: number; tls: boolean }
 
 function parse(argv: string[]): Opts {
-  const o: Opts = { minutes: 3, workers: ['0', '2'], sessions: 40, snapCount: 2000, apache: true, sampleSeconds: 10 };
+  const o: Opts = { minutes: 3, workers: ['0', '2'], sessions: 40, snapCount: 2000, apache: true, sampleSeconds: 10, tls: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     switch (a) {
@@ -28,6 +32,7 @@ function parse(argv: string[]): Opts {
       case '--snap-count': o.snapCount = positiveArg(a, argv[++i], true); break;
       case '--sample-seconds': o.sampleSeconds = positiveArg(a, argv[++i]); break;
       case '--no-apache': o.apache = false; break;
+      case '--tls': o.tls = true; break;
       default: throw new Error(`unknown option ${a}`);
     }
   }
@@ -50,7 +55,7 @@ interface Row {
   before: Record<string, number>; after: Record<string, number>;
 }
 
-async function run(name: string, proc: ServerProcess, o: Opts): Promise<Row> {
+async function run(name: string, proc: ServerProcess, o: Opts, connectOptions: (i: number) => ConnectOptions): Promise<Row> {
   const pid = proc.child.pid!;
   const control = await ZkClient.connect('127.0.0.1', proc.port, { timeoutMs: 30000 });
   await prepareChurn(control);
@@ -64,7 +69,7 @@ async function run(name: string, proc: ServerProcess, o: Opts): Promise<Row> {
   let failures = 0;
   let firstFailure: string | null = null;
   while (Date.now() < end) {
-    const r = await churnRound(proc.port, control, rounds++, o.sessions, timeoutMs);
+    const r = await churnRound(proc.port, control, rounds++, o.sessions, timeoutMs, connectOptions);
     failures += r.connectFailures;
     firstFailure ??= r.firstFailure;
     if (Date.now() >= nextSample) {
@@ -82,7 +87,8 @@ async function run(name: string, proc: ServerProcess, o: Opts): Promise<Row> {
 
 function report(rows: Row[], o: Opts): void {
   const out = process.stdout;
-  out.write(`churn: ${o.minutes} min per server, ${o.sessions} sessions a round, snapCount=${o.snapCount}, RSS sampled every ${o.sampleSeconds} s\n`);
+  out.write(`churn: ${o.minutes} min per server, ${o.sessions} sessions a round${o.tls ? ' over TLS, every other one with a client certificate' : ''}, ` +
+    `snapCount=${o.snapCount}, RSS sampled every ${o.sampleSeconds} s\n`);
   out.write(`${'server'.padEnd(20)}${'rounds'.padStart(8)}${'sessions/s'.padStart(12)}${'RSS MB: start'.padStart(15)}` +
     `${'1st quarter'.padStart(13)}${'last quarter'.padStart(14)}${'max'.padStart(6)}${'end'.padStart(6)}  left behind (watches/ephemerals/znodes/connections)\n`);
   for (const r of rows) {
@@ -102,17 +108,28 @@ async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'zoonode-churn-'));
   const rows: Row[] = [];
-  const settings = { snapCount: o.snapCount, '4lw.commands.whitelist': '*', maxClientCnxns: 0 };
+  const certs: TestCerts | null = o.tls ? makeTestCerts() : null;
+  const settings: Record<string, string | number> = { snapCount: o.snapCount, '4lw.commands.whitelist': '*', maxClientCnxns: 0 };
+  let connectOptions = (_i: number): ConnectOptions => ({});
+  if (certs !== null) {
+    Object.assign(settings, {
+      'client.portUnification': 'true', 'ssl.keyStore.location': certs.serverPem, 'ssl.trustStore.location': certs.caPem, 'ssl.clientAuth': 'want',
+    });
+    const ca = fs.readFileSync(certs.caPem);
+    const cert = fs.readFileSync(certs.clientCert);
+    const key = fs.readFileSync(certs.clientKey);
+    connectOptions = (i) => ({ tls: { ca, checkServerIdentity: () => undefined, ...(i % 2 === 1 ? { cert, key } : {}) } });
+  }
   try {
     const plan: { name: string; start: () => Promise<ServerProcess> }[] = [];
-    if (o.apache && apacheInstalled()) plan.push({ name: 'apache', start: () => startApacheProcess(path.join(root, 'apache'), settings) });
+    if (o.apache && !o.tls && apacheInstalled()) plan.push({ name: 'apache', start: () => startApacheProcess(path.join(root, 'apache'), settings) });
     for (const w of o.workers) {
       plan.push({ name: `zoonode workers=${w}`, start: () => startZoonodeProcess(path.join(root, `zoonode-w${w}`), { ...settings, workers: w }) });
     }
     for (const p of plan) {
       const proc = await p.start();
       try {
-        rows.push(await run(p.name, proc, o));
+        rows.push(await run(p.name, proc, o, connectOptions));
       } finally {
         await proc.stop().catch(() => undefined);
       }
@@ -120,6 +137,7 @@ async function main(): Promise<void> {
     report(rows, o);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
+    certs?.remove();
   }
 }
 

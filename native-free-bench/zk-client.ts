@@ -5,6 +5,7 @@
 // tests compare the replies of both servers byte for byte).
 
 import net from 'node:net';
+import tls from 'node:tls';
 import { EventEmitter } from 'node:events';
 import {
   Reader, Writer, OpCode, Xid, FrameDecoder, FRAME_BAD_LENGTH,
@@ -25,6 +26,8 @@ export interface ConnectOptions {
   /** Send pings every timeout/3 (default true). */
   ping?: boolean;
   connectTimeoutMs?: number;
+  /** Connect over TLS with these options (the handshake is sent once TLS is up). */
+  tls?: tls.ConnectionOptions;
 }
 
 export interface Reply {
@@ -81,7 +84,7 @@ export class ZkClient extends EventEmitter {
 
   static connect(host: string, port: number, opts: ConnectOptions = {}): Promise<ZkClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port });
+      const socket = opts.tls === undefined ? net.connect({ host, port }) : tls.connect({ ...opts.tls, host, port });
       const c = new ZkClient(socket);
       const timer = setTimeout(() => {
         socket.destroy();
@@ -91,7 +94,7 @@ export class ZkClient extends EventEmitter {
       const onEarlyClose = () => { clearTimeout(timer); reject(new Error('connection closed during handshake')); };
       socket.once('error', onError);
       socket.once('close', onEarlyClose);
-      socket.once('connect', () => {
+      socket.once(opts.tls === undefined ? 'connect' : 'secureConnect', () => {
         const w = new Writer(64);
         const lenAt = w.placeholder();
         writeConnectRequest(w, {
