@@ -9,9 +9,10 @@
 // time against Apache) and by the churn test (everything goes back to
 // where it was).
 
-import { ZkClient, type ConnectOptions } from './zk-client.js';
+import { ZkClient, OPEN_ACL, type ConnectOptions } from './zk-client.js';
+import { fourLetter } from './servers.js';
 import { OpCode } from '../src/jute/opcodes.js';
-import type { ACL } from '../src/jute/records.js';
+import { writeCreate, writePathInt, writePathWatch, type ACL } from '../src/jute/records.js';
 
 export const CHURN_ROOT = '/churn';
 
@@ -20,6 +21,25 @@ export async function prepareChurn(c: ZkClient): Promise<void> {
   await c.create(CHURN_ROOT, null);
   await c.create(`${CHURN_ROOT}/hot`, Buffer.from('0'));
   for (let r = 0; r < 5; r++) await c.create(`${CHURN_ROOT}/r${r}`, null);
+}
+
+/** The counts a churn must leave as it found them (mntr's zk_watch_count and so on). */
+export interface ChurnCounts { watches: number; ephemerals: number; znodes: number; connections: number }
+
+const countKeys: Record<keyof ChurnCounts, string> = {
+  watches: 'zk_watch_count', ephemerals: 'zk_ephemerals_count', znodes: 'zk_znode_count', connections: 'zk_num_alive_connections',
+};
+
+/** The server's ChurnCounts from mntr; throws if a key is missing (a renamed metric must fail loudly). */
+export async function churnCounts(port: number): Promise<ChurnCounts> {
+  const m = new Map((await fourLetter(port, 'mntr', 5000)).trim().split('\n').map((l) => l.split('\t') as [string, string]));
+  const out = {} as ChurnCounts;
+  for (const [k, key] of Object.entries(countKeys) as [keyof ChurnCounts, string][]) {
+    const v = m.get(key);
+    if (v === undefined) throw new Error(`mntr has no ${key}`);
+    out[k] = Number(v);
+  }
+  return out;
 }
 
 export interface RoundResult {
@@ -48,11 +68,8 @@ export async function churnRound(port: number, control: ZkClient, round: number,
     await c.getData(`${CHURN_ROOT}/hot`, true);
     await c.exists(`${CHURN_ROOT}/missing-${round}-${i}`, true);
     await c.getChildren(CHURN_ROOT, true);
-    await c.request(OpCode.addWatch, (w) => { w.ustring(r); w.int(1); }); // persistent recursive
-    const acl: ACL[] = [
-      { perms: 31, id: { scheme: 'world', id: 'anyone' } },
-      { perms: 1, id: { scheme: 'digest', id: `u${round}x${i}:abc=` } },
-    ];
+    await c.request(OpCode.addWatch, (w) => writePathInt(w, { path: r, value: 1 })); // persistent recursive
+    const acl: ACL[] = [...OPEN_ACL, { perms: 1, id: { scheme: 'digest', id: `u${round}x${i}:abc=` } }];
     const p = await c.create(`${CHURN_ROOT}/t-${round}-${i}`, Buffer.alloc(50), 0, acl);
     await c.getData(p, true);
     await c.delete(p);
@@ -69,10 +86,9 @@ export async function churnRound(port: number, control: ZkClient, round: number,
         c.destroy();
         break;
       default:
-        for (let k = 0; k < 20; k++) c.request(OpCode.getData, (w) => { w.ustring(`${CHURN_ROOT}/hot`); w.bool(true); }).catch(() => {});
-        c.request(OpCode.create, (w) => {
-          w.ustring(`${CHURN_ROOT}/late-${round}-${i}`).buffer(Buffer.alloc(10)).int(1).int(31).ustring('world').ustring('anyone').int(1);
-        }).catch(() => {});
+        for (let k = 0; k < 20; k++) c.request(OpCode.getData, (w) => writePathWatch(w, { path: `${CHURN_ROOT}/hot`, watch: true })).catch(() => {});
+        c.request(OpCode.create, (w) => writeCreate(w, { path: `${CHURN_ROOT}/late-${round}-${i}`, data: Buffer.alloc(10), acl: OPEN_ACL, flags: 1, ttl: -1 }, false))
+          .catch(() => {});
         c.destroy();
     }
   }));

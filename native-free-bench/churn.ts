@@ -14,8 +14,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ZkClient, type ConnectOptions } from './zk-client.js';
-import { churnRound, prepareChurn } from './churn-load.js';
-import { apacheInstalled, fourLetter, procStat, startApacheProcess, startZoonodeProcess, type ServerProcess } from './servers.js';
+import { churnCounts, churnRound, prepareChurn, type ChurnCounts } from './churn-load.js';
+import { apacheInstalled, procStat, startApacheProcess, startZoonodeProcess, type ServerProcess } from './servers.js';
 import { positiveArg } from './args.js';
 import { makeTestCerts, type TestCerts } from '../test/support/tls-certs.js';
 
@@ -43,23 +43,17 @@ const timeoutMs = 4000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (bytes: number) => (bytes / 1048576).toFixed(0);
 
-async function counts(port: number): Promise<Record<string, number>> {
-  const m = new Map((await fourLetter(port, 'mntr', 5000)).trim().split('\n').map((l) => l.split('\t') as [string, string]));
-  const n = (k: string) => Number(m.get(k) ?? NaN);
-  return { watches: n('zk_watch_count'), ephemerals: n('zk_ephemerals_count'), znodes: n('zk_znode_count'), connections: n('zk_num_alive_connections') };
-}
-
 interface Row {
   name: string; rounds: number; seconds: number; failures: number; firstFailure: string | null;
   rssStart: number; rssSamples: number[]; rssEnd: number;
-  before: Record<string, number>; after: Record<string, number>;
+  before: ChurnCounts; after: ChurnCounts;
 }
 
 async function run(name: string, proc: ServerProcess, o: Opts, connectOptions: (i: number) => ConnectOptions): Promise<Row> {
   const pid = proc.child.pid!;
   const control = await ZkClient.connect('127.0.0.1', proc.port, { timeoutMs: 30000 });
   await prepareChurn(control);
-  const before = await counts(proc.port);
+  const before = await churnCounts(proc.port);
   const rssStart = procStat(pid).rssBytes;
   const rssSamples: number[] = [];
   const t0 = Date.now();
@@ -80,7 +74,7 @@ async function run(name: string, proc: ServerProcess, o: Opts, connectOptions: (
   const seconds = (Date.now() - t0) / 1000;
   // Every dropped session expires within its timeout plus a tick or two.
   await sleep(timeoutMs * 2 + 2000);
-  const after = await counts(proc.port);
+  const after = await churnCounts(proc.port);
   await control.close();
   return { name, rounds, seconds, failures, firstFailure, rssStart, rssSamples, rssEnd: procStat(pid).rssBytes, before, after };
 }
@@ -94,7 +88,7 @@ function report(rows: Row[], o: Opts): void {
   for (const r of rows) {
     const q = Math.max(1, Math.floor(r.rssSamples.length / 4));
     const maxOf = (xs: number[]) => (xs.length === 0 ? 0 : Math.max(...xs));
-    const left = ['watches', 'ephemerals', 'znodes', 'connections'].map((k) => `${r.after[k]! - r.before[k]!}`).join('/');
+    const left = (['watches', 'ephemerals', 'znodes', 'connections'] as const).map((k) => `${r.after[k] - r.before[k]}`).join('/');
     out.write(`${r.name.padEnd(20)}${String(r.rounds).padStart(8)}${(r.rounds * o.sessions / r.seconds).toFixed(0).padStart(12)}` +
       `${mb(r.rssStart).padStart(15)}${mb(maxOf(r.rssSamples.slice(0, q))).padStart(13)}${mb(maxOf(r.rssSamples.slice(-q))).padStart(14)}` +
       `${mb(maxOf(r.rssSamples)).padStart(6)}${mb(r.rssEnd).padStart(6)}  ${left}` +

@@ -14,25 +14,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { ZkClient } from '../../native-free-bench/zk-client.js';
-import { CHURN_ROOT, churnRound, prepareChurn } from '../../native-free-bench/churn-load.js';
+import { CHURN_ROOT, churnCounts, churnRound, prepareChurn } from '../../native-free-bench/churn-load.js';
 import { startZoonode, tempDir } from '../support/zoonode.js';
-import { mntr, metric } from './support.js';
 
 const rounds = 25;
 const sessions = 20;
 const timeoutMs = 4000;
 
-async function counts(port: number): Promise<number[]> {
-  const m = await mntr(port);
-  return ['zk_watch_count', 'zk_ephemerals_count', 'zk_znode_count', 'zk_num_alive_connections'].map((k) => metric(m, k));
-}
-
 async function tree(c: ZkClient): Promise<string[]> {
   const out: string[] = [];
   const walk = async (p: string): Promise<void> => {
     out.push(p);
-    for (const name of (await c.getChildren(p)).sort()) await walk(p === '/' ? `/${name}` : `${p}/${name}`);
+    for (const name of (await c.getChildren(p)).sort()) await walk(`${p}/${name}`);
   };
   await walk(CHURN_ROOT);
   return out;
@@ -47,7 +42,7 @@ for (const workers of [0, 2]) {
     try {
       control = await ZkClient.connect('127.0.0.1', z.port, { timeoutMs: 30000 });
       await prepareChurn(control);
-      const before = await counts(z.port);
+      const before = await churnCounts(z.port);
       const treeBefore = await tree(control);
       let failures = 0;
       let firstFailure: string | null = null;
@@ -57,14 +52,14 @@ for (const workers of [0, 2]) {
         firstFailure ??= res.firstFailure;
       }
       assert.equal(failures, 0, `every session opened (first failure: ${firstFailure})`);
-      const during = await counts(z.port);
-      assert.ok(during[1]! > before[1]!, `dropped sessions still hold their ephemerals right after the churn (${during[1]})`);
+      const during = await churnCounts(z.port);
+      assert.ok(during.ephemerals > before.ephemerals, `dropped sessions still hold their ephemerals right after the churn (${during.ephemerals})`);
       // The dropped sessions expire within their timeout plus a tick or two.
       const deadline = Date.now() + timeoutMs * 3 + 4000;
       let now = during;
       while (Date.now() < deadline) {
-        now = await counts(z.port);
-        if (now.every((v, i) => v === before[i])) break;
+        now = await churnCounts(z.port);
+        if (isDeepStrictEqual(now, before)) break;
         await new Promise((res) => setTimeout(res, 200));
       }
       assert.deepEqual(now, before, 'watches, ephemerals, znodes, connections: as before the churn');
@@ -79,8 +74,8 @@ for (const workers of [0, 2]) {
       z = await startZoonode(settings);
       control = await ZkClient.connect('127.0.0.1', z.port, { timeoutMs: 30000 });
       assert.deepEqual(await tree(control), treeBefore, 'the restarted server has the same tree');
-      const [watches, ephemerals, znodes] = await counts(z.port);
-      assert.deepEqual([watches, ephemerals, znodes], [0, 0, before[2]]);
+      const { watches, ephemerals, znodes } = await churnCounts(z.port);
+      assert.deepEqual([watches, ephemerals, znodes], [0, 0, before.znodes]);
     } finally {
       await control?.close();
       await z.stop();
